@@ -1,0 +1,35 @@
+"""What every adapter offers the core, and how it reports delivery trouble.
+
+An adapter translates platform events into core events (handing them to an EventSink) and core actions
+into platform calls (`deliver`). It decides nothing: roles, deadlines and permissions live in the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.actions import CoreAction
+from bot.events import CoreEvent
+
+EventSink = Callable[[CoreEvent], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """Transient failure (rate limit, server down): the outbox retries after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryFailed(Exception):
+    """Permanent failure (room gone, DMs closed with no fallback): recorded, not retried."""
+
+
+class Adapter(Protocol):
+    platform: str
+
+    async def deliver(self, action: CoreAction) -> str | None:
+        """Perform the action; return the platform id of the message sent, if any."""
+        ...

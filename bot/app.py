@@ -1,0 +1,132 @@
+"""The running bot: database, core, delivery and the sweep loop, with adapters plugged in.
+
+No per-question timers live in memory: the loop sleeps until the earliest due time stored in the
+database (or a minute at most), and any new event wakes it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.base import Adapter
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.core import Core
+from bot.db.database import Database
+from bot.db.models import KeyValue, Space
+from bot.delivery import Dispatcher
+from bot.events import CoreEvent
+
+log = logging.getLogger(__name__)
+
+MAX_IDLE_SECONDS = 60.0
+
+
+class TicebotApp:
+    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.core = Core(db, clock, default_language=settings.bot.language)
+        self.adapters: dict[str, Adapter] = {}
+        self.dispatcher = Dispatcher(db, clock, self.adapters)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @classmethod
+    async def create(
+        cls, settings: Settings, clock: Clock | None = None, database_url: str | None = None
+    ) -> TicebotApp:
+        db = Database(database_url or settings.database.url)
+        await db.create_schema()
+        app = cls(settings, db, clock or SystemClock())
+        app.core.referentials  # noqa: B018  (load and validate referentials now: refuse to start if broken)
+        for space in settings.spaces:
+            if space.referential not in app.core.referentials:
+                from bot.config import ConfigError
+
+                known = ", ".join(sorted(app.core.referentials))
+                raise ConfigError(f"espace « {space.id} » : référentiel inconnu « {space.referential} » "
+                                  f"(disponibles : {known})")
+        await app.core.sync_spaces(settings.spaces)
+        await app.dispatcher.recover()
+        return app
+
+    def register_adapter(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    async def submit(self, event: CoreEvent) -> bool:
+        handled = await self.core.handle(event)
+        self._wake.set()
+        return handled
+
+    async def run_once(self, now: datetime | None = None) -> tuple[int, int]:
+        fired = await self.core.sweep(now)
+        sent = await self.dispatcher.deliver_pending()
+        return fired, sent
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:  # keep the promise running; the next pass retries what failed
+                log.exception("sweep/delivery pass failed")
+            due = await self._safe_next_due()
+            wait = MAX_IDLE_SECONDS
+            if due is not None:
+                wait = max(0.0, min(MAX_IDLE_SECONDS, (due - self.clock.now()).total_seconds()))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def _safe_next_due(self) -> datetime | None:
+        try:
+            return await self.core.next_due()
+        except Exception:
+            log.exception("could not read the next due time")
+            return None
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def kv_get(self, key: str) -> str | None:
+        async with self.db.transaction() as session:
+            row = await session.get(KeyValue, key)
+            return row.value if row else None
+
+    async def kv_set(self, key: str, value: str) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(KeyValue, key)
+            if row is None:
+                session.add(KeyValue(key=key, value=value))
+            else:
+                row.value = value
+
+    def referential_for(self, space_id: str) -> Any:
+        return self.core.referential_for(self.settings.space(space_id))
+
+    def space_for_guild(self, guild_id: str) -> str | None:
+        for space in self.settings.spaces:
+            if str(space.discord.get("guild", "")) == str(guild_id):
+                return space.id
+        return None
+
+    async def space_ids(self) -> list[str]:
+        async with self.db.transaction() as session:
+            return list((await session.execute(select(Space.id).order_by(Space.id))).scalars())
+
+    async def close(self) -> None:
+        self.stop()
+        await self.db.dispose()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,71 @@
+"""What a handler gets: the transaction, the time, who acts, where, and ways to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import SpaceConfig
+from bot.db.models import Member, Post, Space
+from bot.outbound import Outbound
+from bot.refs import ChannelRef, ThreadRef, UserRef
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+
+class UserError(Exception):
+    """A refusal or a mistake to explain politely to the person (template + values); nothing changes."""
+
+    def __init__(self, template: str, **values: Any) -> None:
+        super().__init__(template)
+        self.template = template
+        self.values = values
+
+
+@dataclass
+class Context:
+    core: Core
+    session: AsyncSession
+    now: datetime
+    member: Member
+    user: UserRef
+    channel: ChannelRef
+    space: Space | None = None
+    roles: set[str] = field(default_factory=set)
+    thread: ThreadRef | None = None  # the thread the event happened in (or the one a root post starts)
+    post: Post | None = None
+    is_direct: bool = False
+    channel_kind: str = ""
+
+    @property
+    def space_config(self) -> SpaceConfig:
+        if self.space is None:
+            raise UserError("errors/no_space")
+        return self.core.space_config(self.space)
+
+    @property
+    def lang(self) -> str:
+        if self.member.language:
+            return self.member.language
+        return self.space.language if self.space else self.core.default_language
+
+    @property
+    def out(self) -> Outbound:
+        return Outbound(self.session, self.now, self.lang)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def say(self, template: str, **values: Any) -> None:
+        """Answer where the person spoke: in the thread, else privately."""
+        if self.is_direct or self.thread is None:
+            self.out.direct(self.member, template, **values)
+        else:
+            self.out.reply(self.thread, template, **values)
+
+    def private(self, template: str, **values: Any) -> None:
+        self.out.direct(self.member, template, **values)

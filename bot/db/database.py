@@ -1,0 +1,113 @@
+"""Engine and sessions. One transaction per incoming event; SQLite (embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.db.models import Base
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message says which URL host (never a password)."""
+
+
+def _safe_url(url: str) -> str:
+    # Hide credentials: URLs may carry a password.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    async def create_schema(self) -> None:
+        """Create or upgrade the schema through the migrations (idempotent)."""
+        from bot.db.migrate import upgrade
+
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        except (OSError, OperationalError, DBAPIError) as exc:
+            raise DatabaseUnavailable(f"base de données injoignable ({_safe_url(self.url)}) : {exc}") from exc
+
+    async def create_all_for_tests(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: everything in it commits together or not at all."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def run_with_retry(self, work: Any, attempts: int = 5) -> Any:
+        """Run `work(session)` in a transaction, retrying when the connection drops mid-way.
+
+        A rolled-back transaction wrote nothing, so retrying is safe.
+        """
+        delay = 0.2
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except (OperationalError, OSError, ConnectionError) as exc:
+                if attempt == attempts or "locked" in str(exc) and attempt > 3:
+                    raise
+                log.warning("database error, retry %d/%d: %s", attempt, attempts, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay *= 2
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == attempts:
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
+        return None
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling breaks SAVEPOINTs; we emit BEGIN ourselves (_sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so two writers wait (busy_timeout) instead of failing.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,90 @@
+"""Members and their roles per space: lookups every service needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Member, Role
+from bot.refs import UserRef
+
+VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
+STAFF_ROLES = ("trainer", "coordinator")
+
+
+async def get_or_create_member(session: AsyncSession, user: UserRef, now: datetime) -> Member:
+    member = (
+        await session.execute(
+            select(Member).where(Member.platform == user.platform, Member.platform_user_id == user.id)
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        member = Member(
+            platform=user.platform,
+            platform_user_id=user.id,
+            display_name=user.display or user.id,
+            created_at=now,
+        )
+        session.add(member)
+        await session.flush()
+    elif user.display and member.display_name != user.display and member.erased_at is None:
+        member.display_name = user.display
+    return member
+
+
+def user_ref(member: Member) -> UserRef:
+    return UserRef(member.platform, member.platform_user_id, member.display_name)
+
+
+async def roles_of(session: AsyncSession, space_id: str, member_id: int) -> set[str]:
+    rows = await session.execute(
+        select(Role.role).where(Role.space_id == space_id, Role.member_id == member_id)
+    )
+    return set(rows.scalars())
+
+
+async def ensure_role(session: AsyncSession, space_id: str, member_id: int, role: str, group: str = "") -> None:
+    existing = await session.get(Role, (space_id, member_id, role))
+    if existing is None:
+        session.add(Role(space_id=space_id, member_id=member_id, role=role, group=group))
+    elif group and existing.group != group:
+        existing.group = group
+
+
+async def members_with_role(session: AsyncSession, space_id: str, role: str) -> list[Member]:
+    rows = await session.execute(
+        select(Member)
+        .join(Role, Role.member_id == Member.id)
+        .where(Role.space_id == space_id, Role.role == role, Member.erased_at.is_(None))
+        .order_by(Member.id)
+    )
+    return list(rows.scalars().unique())
+
+
+async def group_of(session: AsyncSession, space_id: str, member_id: int) -> str:
+    rows = await session.execute(
+        select(Role.group).where(Role.space_id == space_id, Role.member_id == member_id, Role.group != "")
+    )
+    return rows.scalars().first() or ""
+
+
+async def referents_of(session: AsyncSession, space_id: str, member_id: int) -> list[Member]:
+    """The member's group trainers; without groups every trainer of the space is a referent."""
+    trainers = await members_with_role(session, space_id, "trainer")
+    group = await group_of(session, space_id, member_id)
+    if not group:
+        return trainers
+    in_group = await session.execute(
+        select(Role.member_id).where(
+            Role.space_id == space_id, Role.role == "trainer", Role.group == group
+        )
+    )
+    ids = set(in_group.scalars())
+    return [t for t in trainers if t.id in ids] or trainers
+
+
+async def spaces_of(session: AsyncSession, member_id: int) -> list[str]:
+    rows = await session.execute(select(Role.space_id).where(Role.member_id == member_id).distinct())
+    return sorted(rows.scalars())

@@ -1,0 +1,85 @@
+"""Outbox rows ↔ core actions. Rows are written with the state change; the dispatcher delivers them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import actions as A
+from bot.db.models import Outbox
+from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
+
+_KINDS: dict[str, type] = {
+    "send_message": A.SendMessage,
+    "reply_in_thread": A.ReplyInThread,
+    "send_direct": A.SendDirect,
+    "react": A.React,
+    "mention_roles": A.MentionRoles,
+    "mark_thread": A.MarkThread,
+}
+_NAMES = {cls: name for name, cls in _KINDS.items()}
+
+
+def action_platform(action: A.CoreAction) -> str:
+    if isinstance(action, A.SendDirect):
+        return action.user.platform
+    if isinstance(action, A.ReplyInThread | A.MarkThread):
+        return action.thread.channel.platform
+    if isinstance(action, A.React):
+        return action.message.channel.platform
+    return action.channel.platform
+
+
+def action_kind(action: A.CoreAction) -> str:
+    return _NAMES[type(action)]
+
+
+def action_to_payload(action: A.CoreAction) -> dict[str, Any]:
+    return asdict(action)
+
+
+def _ref(data: dict[str, Any], key: str, cls: type) -> Any:
+    value = data.get(key)
+    if value is None:
+        return None
+    if cls is ThreadRef:
+        return ThreadRef(channel=ChannelRef(**value["channel"]), id=value["id"])
+    if cls is MessageRef:
+        return MessageRef(channel=ChannelRef(**value["channel"]), id=value["id"])
+    return cls(**value)
+
+
+def payload_to_action(kind: str, payload: dict[str, Any]) -> A.CoreAction:
+    cls = _KINDS[kind]
+    data = dict(payload)
+    for f in fields(cls):
+        if f.name in ("channel",):
+            data[f.name] = _ref(payload, f.name, ChannelRef)
+        elif f.name == "thread":
+            data[f.name] = _ref(payload, f.name, ThreadRef)
+        elif f.name == "message":
+            data[f.name] = _ref(payload, f.name, MessageRef)
+        elif f.name == "user":
+            data[f.name] = _ref(payload, f.name, UserRef)
+        elif f.name == "mentions":
+            data[f.name] = tuple(UserRef(**m) for m in payload.get("mentions", ()))
+        elif f.name == "roles":
+            data[f.name] = tuple(payload.get("roles", ()))
+    return cls(**data)
+
+
+def emit(session: AsyncSession, action: A.CoreAction, now: datetime) -> Outbox:
+    """Queue an action in the current transaction: it is sent only if the transaction commits."""
+    row = Outbox(
+        platform=action_platform(action),
+        kind=action_kind(action),
+        template=getattr(action, "template", ""),
+        payload=action_to_payload(action),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row

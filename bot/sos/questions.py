@@ -1,0 +1,116 @@
+"""SOS questions: detecting them, recognising answers, and the asker's ✅."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.db.models import Member, Post, Question
+from bot.events import PostCreated, ReactionAdded
+from bot.hooks import on_post, on_reaction
+from bot.members import user_ref
+from bot.sos.chatter import is_chatter, looks_like_question
+from bot.sos.ladder import schedule_after, schedule_ladder
+from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, thread_of
+
+ANSWERING_ROLES = ("tutor", "trainer", "coordinator")
+ACCEPT_EMOJIS = {"✅", "✔️", "✔", "☑️", "white_check_mark", ":white_check_mark:", "heavy_check_mark"}
+
+
+async def open_question(ctx: Context, title: str = "") -> Question:
+    """Create the question for the current post; its thread is the post's thread."""
+    assert ctx.space is not None and ctx.post is not None and ctx.thread is not None
+    question = Question(
+        space_id=ctx.space.id, post_id=ctx.post.id, asker_id=ctx.member.id,
+        platform=ctx.thread.channel.platform, platform_channel_id=ctx.thread.channel.id,
+        thread_root_id=ctx.thread.id, title=title, status="open", created_at=ctx.now,
+        clock_started_at=ctx.now, deadline_at=ctx.now,
+    )
+    ctx.post.kind = "question"
+    ctx.session.add(question)
+    await ctx.session.flush()
+    schedule_ladder(ctx.session, ctx.space_config, question, ctx.now)
+    ctx.out.reply(ctx.thread, "sos/received", asker=ctx.user, deadline=question.deadline_at,
+                  delay=question.deadline_at - ctx.now)
+    ctx.out.mark(ctx.thread, "open")
+    return question
+
+
+async def mark_answered(ctx: Context, question: Question) -> None:
+    question.status = "answered"
+    question.answered_at = ctx.now
+    await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply",))
+    schedule_after(ctx.session, question, "sos.solved_check", ctx.space_config.sos.solved_check_after, ctx.now)
+
+
+async def mark_resolved(ctx: Context, question: Question, accepted: Post | None = None) -> None:
+    if question.answered_at is None:
+        question.answered_at = accepted.created_at if accepted is not None else ctx.now
+    question.status = "resolved"
+    question.resolved_at = ctx.now
+    await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply", "sos.solved_check"))
+    asker = await ctx.session.get(Member, question.asker_id)
+    ctx.out.reply(thread_of(question), "sos/resolved", asker=user_ref(asker) if asker else ctx.user)
+    ctx.out.mark(thread_of(question), "resolved")
+
+
+@on_post(order=60)
+async def sos_on_post(ctx: Context, event: PostCreated) -> None:
+    if ctx.space is None or ctx.is_direct or ctx.post is None:
+        return
+    if event.thread is None:
+        # A top-level post in the SOS channel is a question, unless it is staff news or small talk.
+        if ctx.channel_kind == "sos" and not ctx.has_role("trainer", "coordinator") and not is_chatter(event.text):
+            await open_question(ctx, title=event.title)
+        return
+    question = await question_in_thread(ctx.session, event.thread)
+    if question is None:
+        return
+    ctx.post.kind = "answer"
+    if ctx.member.id == question.asker_id:
+        await _asker_wrote(ctx, question, event)
+        return
+    if question.status == "resolved":
+        if looks_like_question(event.text):
+            ctx.out.reply(event.thread, "sos/new_question_invite", who=ctx.user)
+        return
+    if question.first_response_at is None:
+        question.first_response_at = ctx.now
+        question.first_responder_id = ctx.member.id
+    await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
+    if question.status == "open" and ctx.has_role(*ANSWERING_ROLES):
+        await mark_answered(ctx, question)
+
+
+async def _asker_wrote(ctx: Context, question: Question, event: PostCreated) -> None:
+    question.last_asker_post_at = ctx.now
+    if is_chatter(event.text):
+        return  # "merci !", "up": neither a new question nor an answer
+    if question.status == "answered":
+        # A follow-up ("ça ne marche toujours pas"): if nobody replies in time, the ladder resumes.
+        await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
+        schedule_after(ctx.session, question, "sos.next_reply", ctx.space_config.sos.next_reply_delay, ctx.now)
+    elif question.status == "resolved" and looks_like_question(event.text):
+        assert event.thread is not None
+        ctx.out.reply(event.thread, "sos/new_question_invite", who=ctx.user)
+
+
+@on_reaction
+async def sos_on_reaction(ctx: Context, event: ReactionAdded) -> None:
+    if event.emoji not in ACCEPT_EMOJIS or ctx.post is None or ctx.thread is None:
+        return
+    question = await question_in_thread(ctx.session, ctx.thread)
+    if question is None or question.status == "resolved" or ctx.member.id != question.asker_id:
+        return
+    accepted = ctx.post if ctx.post.author_id != question.asker_id else None
+    if accepted is None:
+        # The asker ticked their own post: take the latest reply by someone else as the answer.
+        accepted = (
+            await ctx.session.execute(
+                select(Post)
+                .where(Post.platform == question.platform, Post.platform_channel_id == question.platform_channel_id,
+                       Post.thread_root_id == question.thread_root_id, Post.author_id != question.asker_id)
+                .order_by(Post.created_at.desc()).limit(1)
+            )
+        ).scalar_one_or_none()
+    await mark_resolved(ctx, question, accepted)
