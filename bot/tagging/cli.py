@@ -1,0 +1,81 @@
+"""Command line for tagging: ``ticebot tag`` (via :func:`tag_command`) and ``ticebot tagging eval``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bot.referential.loader import load_all
+from bot.referential.model import Referential
+from bot.tagging.eval import cross_validate, evaluate, load_rows
+from bot.tagging.model import Tagger, keyword_baseline
+
+tagging_app = typer.Typer(help="Competence tagging tools.", no_args_is_help=True)
+
+
+def _referential(referential_id: str) -> Referential:
+    refs = load_all()
+    if referential_id not in refs:
+        known = ", ".join(sorted(refs)) or "none"
+        typer.echo(f"unknown referential {referential_id!r} (known: {known})", err=True)
+        raise typer.Exit(2)
+    return refs[referential_id]
+
+
+def tag_command(referential: str, texts: list[str], json_out: bool) -> None:
+    """Tag each text; prints `CODE  score  label` lines (a blank line between texts) or JSON.
+
+    JSON: one list of {code, score, source, label} per text; a single text gives a single list.
+    """
+    ref = _referential(referential)
+    tagger = Tagger(ref)
+    results = tagger.tag_many(texts)
+    if json_out:
+        payload = [
+            [{"code": r.code, "score": r.score, "source": r.source,
+              "label": (c.label if (c := ref.get(r.code)) else "")} for r in res]
+            for res in results
+        ]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False))
+        return
+    for i, res in enumerate(results):
+        if i:
+            typer.echo("")
+        for r in res:
+            competence = ref.get(r.code)
+            typer.echo(f"{r.code}  {r.score:.2f}  {competence.label if competence else ''}")
+
+
+@tagging_app.command("tag")
+def tag_cli(
+    texts: list[str] = typer.Argument(..., help="Texts to tag."),
+    referential: str = typer.Option(..., "--referential", "-r", help="Referential id."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Tag texts with competence codes."""
+    tag_command(referential, texts, json_out)
+
+
+@tagging_app.command("eval")
+def eval_cli(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL: {text, codes} per line."),
+    referential: str = typer.Option(..., "--referential", "-r", help="Referential id."),
+    cv: int = typer.Option(0, "--cv", help="K-fold cross-validation (threshold chosen on other folds; "
+                           "also reports the gain from trainers' corrections). 0 = plain evaluation."),
+) -> None:
+    """Precision / recall / F1 of the model and of the keyword baseline, as JSON."""
+    ref = _referential(referential)
+    try:
+        rows = load_rows(file, ref.id)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if cv:
+        result = cross_validate(lambda ex: Tagger(ref, ex), lambda t: keyword_baseline(ref, t), rows,
+                                folds=cv)
+    else:
+        tagger = Tagger(ref)
+        result = evaluate(tagger.tag, lambda t: keyword_baseline(ref, t), rows)
+    typer.echo(json.dumps(result, indent=2))
