@@ -88,7 +88,8 @@ async def _asker_wrote(ctx: Context, question: Question, event: PostCreated) -> 
         return  # "merci !", "up": neither a new question nor an answer
     if question.status == "answered":
         # A follow-up ("ça ne marche toujours pas"): if nobody replies in time, the ladder resumes.
-        await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
+        # The asker told us it is not solved: asking "is it solved?" would be tone-deaf.
+        await cancel_steps(ctx.session, question.id, ("sos.next_reply", "sos.solved_check"))
         schedule_after(ctx.session, question, "sos.next_reply", ctx.space_config.sos.next_reply_delay, ctx.now)
     elif question.status == "resolved" and looks_like_question(event.text):
         assert event.thread is not None

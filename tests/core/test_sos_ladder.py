@@ -1,0 +1,146 @@
+"""Every ladder rule and SOS command, through replay scripts with a fake clock (exact, instant)."""
+
+from __future__ import annotations
+
+from adapters.console.replay import replay_text
+
+HEAD = """
+space demo referential=c2i2e delay=4d policy=calendar
+member alice
+member bruno
+tutor thomas
+trainer fabienne
+trainer gilles
+coordinator claire
+resource rita
+at 2026-09-07T09:00
+alice in sos: Comment partager un document avec mes élèves sans ENT ?
+"""
+
+
+def names(delivered) -> list[str]:  # type: ignore[no-untyped-def]
+    return [d.template for d in delivered if d.template]
+
+
+async def test_unanswered_question_climbs_the_whole_ladder_at_25_50_75_100_percent() -> None:
+    delivered = await replay_text(HEAD + "+5d\n")
+    got = [(d.at.isoformat()[:16], d.template, d.to or d.channel) for d in delivered if d.template]
+    assert got == [
+        ("2026-09-07T07:00", "sos/received", "sos"),
+        ("2026-09-08T07:00", "sos/nudge", "sos"),
+        ("2026-09-09T07:00", "sos/referent", "fabienne"),
+        ("2026-09-09T07:00", "sos/referent", "gilles"),
+        ("2026-09-10T07:00", "sos/trainers_alert", "formateurs"),
+        ("2026-09-11T07:00", "sos/breach_coordinator", "claire"),
+        ("2026-09-11T07:00", "sos/breach_thread", "sos"),
+    ]
+    nudge = next(d for d in delivered if d.template == "sos/nudge")
+    assert "@rita" in nudge.text  # the space's volunteer resource person is named
+    alert = next(d for d in delivered if d.template == "sos/trainers_alert")
+    assert "@fabienne" in alert.text and "@gilles" in alert.text
+
+
+async def test_a_trainer_reply_answers_the_question_and_stops_the_ladder() -> None:
+    delivered = await replay_text(HEAD + "+1d12h\nfabienne reply: Essaie l'espace classe.\n+5d\n")
+    assert names(delivered) == ["sos/received", "sos/nudge", "sos/solved_check"]
+
+
+async def test_a_peer_reply_counts_once_the_asker_ticks_it() -> None:
+    script = HEAD + "+2h\nbruno reply: Passe par la plateforme.\n+1d\nalice react ✅\n+5d\n"
+    delivered = await replay_text(script)
+    assert names(delivered) == ["sos/received", "sos/nudge", "sos/resolved"]
+    nudge = next(d for d in delivered if d.template == "sos/nudge")
+    assert "ajoutez ✅" in nudge.text  # the nudge reminds the asker that an answer waits for a tick
+
+
+async def test_someone_else_ticking_does_not_resolve() -> None:
+    delivered = await replay_text(HEAD + "bruno reply: Essaie ça.\nbruno react ✅\n+5d\n")
+    assert "sos/resolved" not in names(delivered)
+    assert "sos/breach_thread" in names(delivered)
+
+
+async def test_resolu_by_the_asker_closes_and_reouvrir_restarts_the_clock() -> None:
+    script = HEAD + "bruno reply: Essaie ça.\nalice reply: /resolu\n+3d\nalice reply: /reouvrir\n+1d\n"
+    delivered = await replay_text(script)
+    assert names(delivered) == ["sos/received", "sos/resolved", "sos/reopened", "sos/nudge"]
+    reopened = next(d for d in delivered if d.template == "sos/reopened")
+    assert "14 septembre à 09:00" in reopened.text  # 10 Sept + 4 days
+
+
+async def test_claim_stops_the_ladder_but_not_the_breach() -> None:
+    delivered = await replay_text(HEAD + "+1h\nfabienne reply: /claim\n+5d\n")
+    assert names(delivered) == ["sos/received", "sos/claimed", "sos/breach_coordinator", "sos/breach_thread"]
+    breach = next(d for d in delivered if d.template == "sos/breach_thread")
+    assert "@fabienne" in breach.text  # the thread is told who is now on it
+
+
+async def test_refusals_are_polite_and_change_nothing() -> None:
+    script = HEAD + "bruno reply: /claim\nbruno reply: /resolu\nbruno reply: /reouvrir\n+5d\n"
+    delivered = await replay_text(script)
+    got = names(delivered)
+    assert got[:4] == ["sos/received", "sos/refuse_claim", "sos/refuse_resolve", "sos/refuse_reopen"]
+    assert "sos/breach_thread" in got  # the ladder went on
+
+
+async def test_resolu_outside_a_question_thread_is_explained() -> None:
+    delivered = await replay_text(HEAD + "bruno in general: /resolu\n")
+    assert names(delivered)[-1] == "sos/not_a_question_thread"
+
+
+async def test_sos_command_opens_a_question_anywhere_in_the_space() -> None:
+    delivered = await replay_text(HEAD.replace("alice in sos", "bruno in sos") +
+                                  "alice in general: /sos Mon vidéoprojecteur ne s'allume plus\n+1d\n")
+    received = [d for d in delivered if d.template == "sos/received"]
+    assert [d.channel for d in received] == ["sos", "general"]
+    assert any(d.template == "sos/nudge" and d.channel == "general" for d in delivered)
+
+
+async def test_a_trainer_announcement_in_sos_is_not_a_question() -> None:
+    delivered = await replay_text(HEAD + "fabienne in sos: Rappel : atelier ENT jeudi à 14h.\n+5d\n")
+    assert sum(1 for d in delivered if d.template == "sos/received") == 1
+
+
+async def test_thanks_and_bumps_from_the_asker_are_not_answers() -> None:
+    delivered = await replay_text(HEAD + "alice reply: up\nalice reply: merci d'avance !\n+5d\n")
+    assert "sos/breach_thread" in names(delivered)
+
+
+async def test_a_follow_up_after_an_answer_resumes_the_ladder_when_nobody_replies() -> None:
+    script = HEAD + ("+1h\nthomas reply: Utilise le drive de l'établissement.\n"
+                     "+1h\nalice reply: Ça ne marche toujours pas, le lien est refusé.\n+2d1h\n")
+    delivered = await replay_text(script)
+    got = names(delivered)
+    assert got[:2] == ["sos/received", "sos/nudge"] and got.count("sos/nudge") == 1
+    nudge = next(d for d in delivered if d.template == "sos/nudge")
+    assert nudge.at.isoformat()[:16] == "2026-09-09T09:00"  # 2 days after the follow-up (11:00 Paris)
+
+
+async def test_solved_check_is_asked_once_two_days_after_an_answer() -> None:
+    delivered = await replay_text(HEAD + "thomas reply: Voici la marche à suivre.\n+10d\n")
+    assert names(delivered).count("sos/solved_check") == 1
+
+
+async def test_a_different_problem_in_a_solved_thread_gets_an_invitation() -> None:
+    script = HEAD + "thomas reply: Voici.\nalice react ✅\nbruno reply: Et pour imprimer depuis la tablette ?\n"
+    delivered = await replay_text(script)
+    assert names(delivered)[-1] == "sos/new_question_invite"
+
+
+async def test_working_day_policy_skips_the_weekend() -> None:
+    script = HEAD.replace("policy=calendar", "policy=working").replace("2026-09-07T09:00", "2026-09-11T09:00")
+    delivered = await replay_text(script + "+10d\n")
+    breach = next(d for d in delivered if d.template == "sos/breach_thread")
+    assert breach.at.isoformat()[:16] == "2026-09-17T07:00"  # Fri 11 + 4 working days = Thu 17, 09:00 Paris
+
+
+async def test_sla_report_is_for_staff_and_lists_open_questions_by_urgency() -> None:
+    script = HEAD + "+1d\nbruno in sos: Quel logiciel pour la carte mentale ?\nfabienne dm: /sla\nalice dm: /sla\n"
+    delivered = await replay_text(script)
+    sla = next(d for d in delivered if d.template == "sos/sla")
+    assert sla.to == "fabienne" and sla.text.index("alice") < sla.text.index("bruno")
+    assert names(delivered)[-1] == "sos/refuse_sla"
+
+
+async def test_english_space_speaks_english() -> None:
+    delivered = await replay_text(HEAD.replace("policy=calendar", "policy=calendar lang=en"))
+    assert "your question is recorded" in delivered[0].text
