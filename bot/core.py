@@ -54,9 +54,9 @@ def _event_platform(event: CoreEvent) -> str:
 
 def platform_of_user_id(raw: str) -> tuple[str, str]:
     """Config lists people by id; the id's shape says its platform ("discord:42" forces one)."""
-    if ":" in raw and raw.split(":", 1)[0] in ("matrix", "discord", "console"):
-        platform, ident = raw.split(":", 1)
-        return platform, ident
+    prefix, sep, rest = raw.partition(":")
+    if sep and not raw.startswith("@") and prefix.isalpha() and prefix.islower():
+        return prefix, rest
     if raw.startswith("@") and ":" in raw:
         return "matrix", raw
     if raw.isdigit():

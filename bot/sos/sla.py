@@ -44,6 +44,12 @@ class SlaReport:
         return asdict(self)
 
 
+def _breached(q: Question, now: datetime) -> bool:
+    if q.answered_at is not None:
+        return q.answered_at > q.deadline_at
+    return q.deadline_at <= now
+
+
 def build_report(questions: list[Question], now: datetime) -> SlaReport:
     report = SlaReport(questions=len(questions))
     first: list[float] = []
@@ -59,14 +65,14 @@ def build_report(questions: list[Question], now: datetime) -> SlaReport:
             resolution.append(_hours(q.created_at, q.resolved_at))
         if q.status == "open":
             report.open += 1
-        if q.breached_at is not None:
-            report.breaches += 1
         # Only questions whose deadline has come (or that were answered) can be judged.
         if q.answered_at is not None or q.deadline_at <= now:
             due += 1
             if q.answered_at is not None and q.answered_at <= q.deadline_at:
                 within += 1
     report.answered_within_deadline_ratio = round(within / due, 4) if due else None
+    # A breach is a judged question not answered in time, whether or not a ladder was there to record it.
+    report.breaches = due - within
     report.median_first_response_hours = round(statistics.median(first), 2) if first else None
     report.p90_first_response_hours = _quantile(first, 0.9)
     report.median_resolution_hours = round(statistics.median(resolution), 2) if resolution else None
@@ -81,7 +87,7 @@ def build_report(questions: list[Question], now: datetime) -> SlaReport:
         report.per_week.append({
             "week": key, "questions": len(qs),
             "answered": sum(1 for q in qs if q.answered_at is not None),
-            "breaches": sum(1 for q in qs if q.breached_at is not None),
+            "breaches": sum(1 for q in qs if _breached(q, now)),
             "median_first_response_hours": round(statistics.median(fr), 2) if fr else None,
         })
     return report
