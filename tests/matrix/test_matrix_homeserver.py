@@ -43,9 +43,7 @@ async def test_two_users_exchange_a_threaded_message(homeserver: Homeserver) -> 
 
         second = await bob.sync(timeout=3000, since=first.next_batch)
         assert isinstance(second, SyncResponse)
-        events = [
-            e for e in second.rooms.join[created.room_id].timeline.events if isinstance(e, RoomMessageText)
-        ]
+        events = [e for e in second.rooms.join[created.room_id].timeline.events if isinstance(e, RoomMessageText)]
         assert [e.body for e in events] == ["Q ?", "R"]
         # nio has no thread type: the relation is only in the raw source.
         assert events[1].source["content"]["m.relates_to"]["event_id"] == root.event_id

@@ -1,0 +1,306 @@
+"""MatrixAdapter: glues login, the sync loop, translation and delivery; decides nothing for the core.
+
+Usage (see tests/matrix/test_matrix_scenarios.py):
+
+    adapter = MatrixAdapter(settings, kv=app, sink=app.submit)
+    app.register_adapter(adapter)
+    await adapter.start()                          # login + catch-up of what happened while down
+    task = asyncio.create_task(adapter.run_forever())
+    ...
+    await adapter.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    InviteInfo,
+    JoinResponse,
+    RoomGetEventResponse,
+    RoomGetStateEventResponse,
+    SyncResponse,
+)
+
+from adapters.base import EventSink
+from adapters.matrix import render, state
+from adapters.matrix.client import login, make_client
+from adapters.matrix.deliver import MatrixDeliverer
+from adapters.matrix.rooms import RoomMap
+from adapters.matrix.state import KeyValue
+from adapters.matrix.sync import SyncLoop
+from adapters.matrix.translate import (
+    PLATFORM,
+    Source,
+    changed_power_users,
+    reply_target,
+    thread_root,
+    translate,
+)
+from bot.actions import CoreAction
+from bot.config import MatrixConfig, Settings
+from bot.events import CoreEvent, MemberRolesChanged
+from bot.refs import UserRef
+
+log = logging.getLogger(__name__)
+
+E2EE_NOTICE = (
+    "🔒 Ce salon est chiffré de bout en bout : ticebot ne peut pas lire les messages chiffrés et n'y "
+    "répondra donc pas. Pour les questions SOS, les déclarations et les commandes, écrivez dans un salon "
+    "non chiffré (ou dans la discussion privée que ticebot vous ouvre lui-même)."
+)
+_ENCRYPTION_TYPES = {"m.room.encryption", "m.room.encrypted"}
+_THREAD_CACHE_SIZE = 10_000
+
+
+class MatrixAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        kv: KeyValue,
+        sink: EventSink,
+        *,
+        client: AsyncClient | None = None,
+        timeline_limit: int = 100,
+        long_poll_ms: int = 30_000,
+    ) -> None:
+        if settings.matrix is None:
+            raise ValueError("[matrix] section missing from the configuration")
+        self.config: MatrixConfig = settings.matrix
+        self.rooms = RoomMap.from_settings(settings)
+        self.kv = kv
+        self.sink = sink
+        self.client = client or make_client(self.config)
+        self.deliverer = MatrixDeliverer(self.client, kv)
+        self.sync = SyncLoop(self.client, kv, self, timeline_limit=timeline_limit, long_poll_ms=long_poll_ms)
+        # event id -> thread root (or None): replies outside threads need the replied-to event's root.
+        self._roots: OrderedDict[str, str | None] = OrderedDict()
+        self._noticed: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._txn_prefix: str | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.config.user_id
+
+    # lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, then catch up: the first sync hands over every event posted while the bot was down."""
+        await login(self.client, self.config, self.kv)
+        await self.sync.start()
+        await self.sync.sync_once(timeout_ms=0)
+
+    async def run_forever(self) -> None:
+        self._task = asyncio.current_task()  # type: ignore[assignment]
+        await self.sync.run_forever()
+
+    async def close(self) -> None:
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
+
+    # outgoing ------------------------------------------------------------------------------------
+
+    async def deliver(self, action: CoreAction) -> str | None:
+        return await self.deliverer.deliver(action)
+
+    async def deliver_keyed(self, action: CoreAction, key: str) -> str | None:
+        """Called by the dispatcher with the outbox id: used as the Matrix transaction id.
+
+        Synapse remembers transaction ids per device for about a day; the per-database prefix keeps a
+        fresh database (outbox ids from 1 again) from having its messages dropped as "already sent".
+        """
+        if self._txn_prefix is None:
+            prefix = await self.kv.kv_get(state.TXN_PREFIX)
+            if not prefix:
+                prefix = uuid.uuid4().hex[:8]
+                await self.kv.kv_set(state.TXN_PREFIX, prefix)
+            self._txn_prefix = prefix
+        return await self.deliverer.deliver(action, f"{self._txn_prefix}-{key}")
+
+    # SyncHandler ---------------------------------------------------------------------------------
+
+    async def on_state(self, response: SyncResponse) -> None:
+        for room_id, info in response.rooms.join.items():
+            if self._is_encrypted(room_id):
+                await self._notice_encrypted(room_id)
+            room = self.rooms.get(room_id)
+            if room is None or self.config.power_level_trainer is None:
+                continue
+            # The current power levels (state, or timeline if they changed lately): who is a formateur now.
+            sources = [e.source for e in [*info.state, *info.timeline.events]]
+            levels = [s for s in sources if s.get("type") == "m.room.power_levels"]
+            if not levels:
+                continue
+            current = levels[-1]
+            users = current.get("content", {}).get("users", {}) or {}
+            for user_id in users:
+                await self._roles_changed(room.space_id, user_id, current, room_id)
+
+    async def on_invites(self, invites: dict[str, InviteInfo]) -> None:
+        for room_id, info in invites.items():
+            inviter, is_direct = _invite_details(info, self.user_id)
+            if inviter is None or not self._may_invite(inviter):
+                log.info("matrix: invite to %s from %s refused (not in a configured space)", room_id, inviter)
+                await self.client.room_leave(room_id)
+                continue
+            joined = await self.client.join(room_id)
+            if not isinstance(joined, JoinResponse):
+                log.warning("matrix: could not join %s: %s", room_id, joined)
+                continue
+            encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
+            encrypted = isinstance(encryption, RoomGetStateEventResponse)
+            if is_direct and self.rooms.get(room_id) is None:
+                await self.kv.kv_set(state.dm_user(room_id), inviter)
+                # The bot writes privately only where it can be read back: prefer its own plain DM room.
+                if not encrypted:
+                    await self.kv.kv_set(state.dm_room(inviter), room_id)
+            log.info("matrix: joined %s on invitation of %s", room_id, inviter)
+            if encrypted:
+                # Encrypted before we joined: no m.room.encryption event will reach us in the timeline.
+                await self._notice_encrypted(room_id)
+
+    async def on_room_events(self, room_id: str, events: list[Source]) -> None:
+        room = self.rooms.get(room_id)
+        is_direct = False
+        if room is None:
+            is_direct = await self._is_direct(room_id)
+            if not is_direct:
+                return  # a room the configuration does not mention: not ours to read
+        if self._is_encrypted(room_id):
+            await self._notice_encrypted(room_id)
+        for source in events:
+            self._remember_root(source)
+            kind = source.get("type")
+            if kind in _ENCRYPTION_TYPES:
+                await self._notice_encrypted(room_id)
+                continue
+            if kind == "m.room.power_levels" and room is not None:
+                for user_id in changed_power_users(source):
+                    await self._roles_changed(room.space_id, user_id, source, room_id)
+                continue
+            sender = source.get("sender")
+            if sender == self.user_id or not isinstance(sender, str):
+                continue
+            target = reply_target(source)
+            event = translate(
+                source,
+                room_id,
+                is_direct=is_direct,
+                display=self._display(room_id, sender),
+                reply_root=await self._root_of(room_id, target) if target else None,
+            )
+            if event is not None:
+                await self._submit(event)
+
+    # helpers -------------------------------------------------------------------------------------
+
+    async def _submit(self, event: CoreEvent) -> None:
+        try:
+            await self.sink(event)
+        except Exception:  # a core bug on one event must not stop the sync of every other event
+            log.exception("core failed on matrix event %s", event.event_id)
+
+    async def _roles_changed(self, space_id: str, user_id: str, source: Source, room_id: str) -> None:
+        threshold = self.config.power_level_trainer
+        if threshold is None or user_id == self.user_id:
+            return
+        levels = {room_id: (source.get("content", {}).get("users", {}) or {}).get(user_id, 0)}
+        for other in self.rooms.rooms_of_space(space_id):
+            if other != room_id and other in self.client.rooms:
+                levels[other] = self.client.rooms[other].power_levels.users.get(user_id, 0)
+        # A formateur in any room of the space is a formateur of the space. Only explicit levels count:
+        # a room whose users_default reaches the threshold must not make everybody a formateur.
+        is_trainer = any(int(level) >= threshold for level in levels.values())
+        await self._submit(
+            MemberRolesChanged(
+                event_id=f"{source.get('event_id')}:{user_id}",
+                user=UserRef(PLATFORM, user_id, self._display(room_id, user_id)),
+                space_id=space_id,
+                roles=frozenset({"trainer"} if is_trainer else ()),
+            )
+        )
+
+    def _may_invite(self, user_id: str) -> bool:
+        if user_id in self.rooms.config_users:
+            return True
+        for room_id in self.rooms.rooms:
+            room = self.client.rooms.get(room_id)
+            if room is not None and user_id in room.users and user_id not in room.invited_users:
+                return True
+        return False
+
+    async def _is_direct(self, room_id: str) -> bool:
+        if await self.kv.kv_get(state.dm_user(room_id)):
+            return True
+        room = self.client.rooms.get(room_id)
+        if room is None or len(room.users) != 2:
+            return False
+        # A two-person room nobody configured is a private conversation: remember it as such.
+        other = next(u for u in room.users if u != self.user_id)
+        await self.kv.kv_set(state.dm_user(room_id), other)
+        return True
+
+    def _is_encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room is not None and room.encrypted)
+
+    async def _notice_encrypted(self, room_id: str) -> None:
+        """Say once per room (remembered in kv across restarts) that encrypted messages are unreadable."""
+        if room_id in self._noticed:
+            return
+        if self.rooms.get(room_id) is None and not await self._is_direct(room_id):
+            return
+        self._noticed.add(room_id)
+        if await self.kv.kv_get(state.e2ee_notice(room_id)):
+            return
+        response = await self.client.room_send(
+            room_id, "m.room.message", render.notice(E2EE_NOTICE), tx_id=f"ticebot-e2ee-{room_id}"
+        )
+        if hasattr(response, "event_id"):
+            await self.kv.kv_set(state.e2ee_notice(room_id), response.event_id)
+        else:
+            self._noticed.discard(room_id)  # try again on the next encrypted event
+            log.warning("matrix: could not post the encryption notice in %s: %s", room_id, response)
+
+    def _display(self, room_id: str, user_id: str) -> str:
+        room = self.client.rooms.get(room_id)
+        user = room.users.get(user_id) if room is not None else None
+        return (user.display_name or "") if user is not None else ""
+
+    def _remember_root(self, source: Source) -> None:
+        event_id = source.get("event_id")
+        if isinstance(event_id, str) and source.get("type") == "m.room.message":
+            self._roots[event_id] = thread_root(source)
+            while len(self._roots) > _THREAD_CACHE_SIZE:
+                self._roots.popitem(last=False)
+
+    async def _root_of(self, room_id: str, event_id: str) -> str:
+        """Thread root of a replied-to event: its own m.thread root if it has one, else itself."""
+        if event_id not in self._roots:
+            response = await self.client.room_get_event(room_id, event_id)
+            if isinstance(response, RoomGetEventResponse):
+                self._remember_root(response.event.source)
+        return self._roots.get(event_id) or event_id
+
+
+def _invite_details(info: InviteInfo, bot_user: str) -> tuple[str | None, bool]:
+    """(inviter, is_direct) from the stripped state of an invite."""
+    for event in info.invite_state:
+        source: dict[str, Any] = getattr(event, "source", {})
+        if source.get("type") == "m.room.member" and source.get("state_key") == bot_user:
+            # nio strips `content` from the source of invite events and keeps it as an attribute.
+            content = getattr(event, "content", None) or source.get("content", {})
+            return source.get("sender"), bool(content.get("is_direct"))
+    return None, False
