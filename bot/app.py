@@ -21,6 +21,7 @@ from bot.db.database import Database
 from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
+from bot.hooks import STARTUP_HOOKS
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class TicebotApp:
                 raise ConfigError(f"espace « {space.id} » : référentiel inconnu « {space.referential} » "
                                   f"(disponibles : {known})")
         await app.core.sync_spaces(settings.spaces)
+        for hook in STARTUP_HOOKS:
+            await hook(app.core)
         await app.dispatcher.recover()
         return app
 

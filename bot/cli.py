@@ -72,7 +72,7 @@ async def _replay(script: str, json_lines: bool, interactive: bool, echo: bool) 
                   "« +1d », « fabienne reply: … », « alice dm: /portfolio »). Ctrl-D pour quitter.")
             while True:
                 try:
-                    line = input("> ")
+                    line = await asyncio.to_thread(input, "> ")
                 except EOFError:
                     break
                 try:

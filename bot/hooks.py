@@ -29,11 +29,14 @@ class StepRun:
 
 
 StepHandler = Callable[[StepRun], Awaitable[None]]
+StartupHook = Callable[["Core"], Awaitable[None]]
 
 # Order matters: tagging runs before SOS so a new question's tags can route it.
 POST_OBSERVERS: list[tuple[int, PostObserver]] = []
 REACTION_OBSERVERS: list[ReactionObserver] = []
 STEP_HANDLERS: dict[str, StepHandler] = {}
+# Run once after the configuration is synced into the database (e.g. arm each space's digest schedule).
+STARTUP_HOOKS: list[StartupHook] = []
 
 
 def on_post(order: int = 50) -> Callable[[PostObserver], PostObserver]:
@@ -56,3 +59,8 @@ def on_step(kind: str) -> Callable[[StepHandler], StepHandler]:
         return fn
 
     return register
+
+
+def on_startup(fn: StartupHook) -> StartupHook:
+    STARTUP_HOOKS.append(fn)
+    return fn

@@ -1,0 +1,271 @@
+"""The Discord client and the adapter the core talks to.
+
+`TicebotDiscord` listens to the gateway and hands core events to a sink (the app's `submit`);
+`DiscordAdapter` is what the app registers: `platform = "discord"` and `deliver(action)`.
+Everything Discord-specific that needs I/O (fetching a channel not in the cache) happens here; the
+mapping itself is in `translate.py`, the outgoing side in `deliver.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from adapters.base import EventSink, RetryLater
+from adapters.discord import commands as slash
+from adapters.discord import translate
+from adapters.discord.deliver import Deliverer
+from adapters.discord.locations import MessageLocations
+from adapters.discord.spaces import SpaceDirectory
+from adapters.discord.views import DeclarationButton
+from bot.actions import CoreAction
+from bot.config import ConfigError, DiscordConfig
+from bot.events import CoreEvent
+
+log = logging.getLogger(__name__)
+
+ReferentialLookup = Callable[[str], Any]
+
+
+def intents() -> discord.Intents:
+    """Guilds, guild messages (+ their content), reactions, members and DMs: nothing else is read."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True  # privileged: enable it in the developer portal
+    wanted.guild_reactions = True
+    wanted.dm_reactions = True
+    wanted.members = True  # privileged: role changes and the DM fallback need the member list
+    return wanted
+
+
+class TicebotDiscord(commands.Bot):
+    """A discord.py bot that only translates: every decision is the core's."""
+
+    def __init__(
+        self,
+        *,
+        spaces: SpaceDirectory,
+        sink: EventSink,
+        referentials: ReferentialLookup | None = None,
+        sync_commands: bool = True,
+        **options: Any,
+    ) -> None:
+        options.setdefault("max_ratelimit_timeout", 30.0)  # longer waits go back to the outbox (RetryLater)
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # no prefix commands: text commands are the core's
+            help_command=None,
+            intents=intents(),
+            # Nobody is pinged unless a message says so explicitly (deliver.py passes the users).
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=False, replied_user=False),
+            **options,
+        )
+        self.spaces = spaces
+        self.sink = sink
+        self._referentials = referentials
+        self._sync_commands = sync_commands
+        self.locations = MessageLocations()
+        # discord.py runs each handler as its own task; events still reach the core one at a time, in
+        # the order they arrived (asyncio.Lock is fair), so a quick reply never overtakes its question.
+        self._in_order = asyncio.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def setup_hook(self) -> None:
+        # Buttons under declaration messages keep working across restarts: their custom ids carry
+        # the declaration id, parsed by the DynamicItem.
+        self.add_dynamic_items(DeclarationButton)
+        slash.register(self.tree, self.spaces.guild_ids)
+        if self._sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        for guild_id in self.spaces.guild_ids:
+            try:
+                synced = await self.tree.sync(guild=discord.Object(id=guild_id))
+                log.info("discord: %d slash commands synced in guild %s", len(synced), guild_id)
+            except discord.Forbidden:
+                log.error(
+                    "discord: cannot sync commands in guild %s: invite the bot with the applications.commands scope",
+                    guild_id,
+                )
+        await self.tree.sync()  # the DM-only copies
+
+    # ------------------------------------------------------------ bridge to the core
+
+    async def submit(self, event: CoreEvent) -> None:
+        async with self._in_order:
+            await self.sink(event)
+
+    async def _hand_over(self, event: CoreEvent | None) -> None:
+        if event is None:
+            return
+        try:
+            await self.submit(event)
+        except Exception:
+            # The kind and id only: the event's text is someone's message.
+            log.exception("discord: the core failed on %s %s", type(event).__name__, event.event_id)
+
+    def referential_for(self, space_id: str) -> Any:
+        if self._referentials is None:
+            return None
+        try:
+            return self._referentials(space_id)
+        except KeyError:
+            return None
+
+    def _ours(self, guild_id: int | None) -> bool:
+        """Events from guilds that are no space of ours are ignored; DMs always concern us."""
+        return guild_id is None or self.spaces.by_guild(guild_id) is not None
+
+    async def _resolve(self, channel: object, channel_id: int) -> object:
+        """A usable channel object: the cached one, or fetched when the cache only had an id."""
+        if channel is not None and not isinstance(channel, discord.PartialMessageable | discord.Object):
+            return channel
+        found = self.get_channel(channel_id)
+        if found is not None:
+            return found
+        try:
+            return await self.fetch_channel(channel_id)
+        except discord.HTTPException:
+            return channel
+
+    # ------------------------------------------------------------ gateway events
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            return  # the core knows what it sent
+        if not self._ours(message.guild.id if message.guild else None):
+            return
+        if message.guild is not None and isinstance(message.channel, discord.PartialMessageable):
+            # A forum post's first message can arrive before its thread is cached.
+            message.channel = await self._resolve(message.channel, message.channel.id)  # type: ignore[assignment]
+        if isinstance(message.channel, discord.Thread):
+            self.locations.remember(message.id, message.channel.id)
+        await self._hand_over(translate.post_created(message))
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if (self.user is not None and payload.user_id == self.user.id) or not self._ours(payload.guild_id):
+            return
+        channel: object = None
+        if payload.guild_id is not None:
+            # In a thread, the message is named by the thread's parent: the channel must be known.
+            channel = await self._resolve(None, payload.channel_id)
+        user = payload.member or self.get_user(payload.user_id)
+        await self._hand_over(translate.reaction_added(payload, channel, user))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        message = payload.message
+        if self.user is not None and message.author.id == self.user.id:
+            return
+        if not self._ours(payload.guild_id) or message.edited_at is None:
+            return  # no edit timestamp: Discord only added a link preview
+        if payload.guild_id is not None:
+            message.channel = await self._resolve(message.channel, message.channel.id)  # type: ignore[assignment]
+        await self._hand_over(translate.post_edited(message, message.edited_at))
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if not self._ours(payload.guild_id):
+            return
+        channel: object = None
+        if payload.guild_id is not None:
+            channel = await self._resolve(None, payload.channel_id)
+        await self._hand_over(translate.post_deleted(channel, payload.channel_id, payload.message_id))
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        space = self.spaces.by_guild(after.guild.id)
+        if space is None:
+            return
+        old, new = space.core_roles(before.roles), space.core_roles(after.roles)
+        if old != new:
+            await self._hand_over(translate.roles_changed(after, space.space_id, new, _stamp()))
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._announce_roles(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._announce_roles(guild)
+
+    async def _announce_roles(self, guild: discord.Guild) -> None:
+        """At (re)connection, tell the core the roles of everyone holding a mapped role: changes made
+        while the bot was away are caught up the same way as live ones."""
+        space = self.spaces.by_guild(guild.id)
+        if space is None:
+            return
+        for member in guild.members:
+            roles = space.core_roles(member.roles)
+            if roles and not member.bot:
+                await self._hand_over(translate.roles_changed(member, space.space_id, roles, _stamp()))
+
+
+def _stamp() -> int:
+    return discord.utils.time_snowflake(discord.utils.utcnow())
+
+
+class DiscordAdapter:
+    """What the core registers: delivers outbox actions of platform "discord"."""
+
+    platform = "discord"
+
+    def __init__(self, client: TicebotDiscord) -> None:
+        self.client = client
+        self.deliverer = Deliverer(client, client.spaces, client.locations)
+
+    @classmethod
+    def for_app(cls, app: Any, **options: Any) -> DiscordAdapter:
+        """Build the client on `app` (a TicebotApp) and register the adapter with it."""
+        client = TicebotDiscord(
+            spaces=SpaceDirectory.from_settings(app.settings),
+            sink=app.submit,
+            referentials=app.referential_for,
+            **options,
+        )
+        adapter = cls(client)
+        app.register_adapter(adapter)
+        return adapter
+
+    async def deliver(self, action: CoreAction) -> str | None:
+        return await self.deliver_keyed(action, None)
+
+    async def deliver_keyed(self, action: CoreAction, key: str | None) -> str | None:
+        """`key` is the outbox row's idempotency key, sent as the message nonce (see deliver.nonce)."""
+        if not self.client.is_ready():
+            # Before the gateway is up the caches are empty and the session may not exist yet.
+            raise RetryLater("discord: not connected yet", retry_after=5.0)
+        return await self.deliverer.deliver(action, key)
+
+    async def run(self, token: str) -> None:
+        """Connect and serve until closed. The token is passed through, never logged."""
+        # discord.http logs request bodies (message texts) at DEBUG: keep it at INFO or above.
+        http_log = logging.getLogger("discord.http")
+        if http_log.getEffectiveLevel() < logging.INFO:
+            http_log.setLevel(logging.INFO)
+        async with self.client:
+            await self.client.start(token)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+async def start_discord(config: DiscordConfig, app: Any) -> None:
+    """`ticebot run`: connect the Discord adapter to `app` and serve until cancelled.
+
+    Problems a person must fix in the configuration or the developer portal become ConfigError.
+    """
+    token = config.token()  # ConfigError when the variable is empty: said before any connection
+    adapter = DiscordAdapter.for_app(app)
+    try:
+        await adapter.run(token)
+    except discord.LoginFailure as exc:
+        raise ConfigError(f"[discord] jeton refusé par Discord (variable {config.token_env})") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ConfigError(
+            "[discord] activez les intents « Server Members » et « Message Content » de l'application "
+            "dans le portail développeur Discord (Bot → Privileged Gateway Intents)"
+        ) from exc
