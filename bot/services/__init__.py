@@ -1,6 +1,8 @@
 """Importing a service registers its commands, observers and step handlers. One line per capability."""
 
+from bot.declarations import service as _declarations  # noqa: F401
 from bot.services import general  # noqa: F401
 from bot.sos import commands as _sos_commands  # noqa: F401
 from bot.sos import ladder as _sos_ladder  # noqa: F401
 from bot.sos import questions as _sos_questions  # noqa: F401
+from bot.tagging import service as _tagging_service  # noqa: F401
