@@ -90,7 +90,10 @@ def check(path: Path | None = None) -> list[Problem]:
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    # `<id>.examples.yaml` holds the tagger's seed posts for a referential, not a referential.
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.endswith(".examples.yaml"))
 
 
 def _parse_directory(directory: Path) -> tuple[list[_Parsed], list[Problem]]:

@@ -79,3 +79,58 @@ def eval_cli(
         tagger = Tagger(ref)
         result = evaluate(tagger.tag, lambda t: keyword_baseline(ref, t), rows)
     typer.echo(json.dumps(result, indent=2))
+
+
+@tagging_app.command("retrain")
+def retrain_cli(
+    database: str = typer.Option("sqlite+aiosqlite:///ticebot.db", "--database", envvar="TICEBOT_DATABASE_URL",
+                                 help="Database URL."),
+) -> None:
+    """Rebuild each space's tagger from the stored corrections; prints counts per space."""
+    import asyncio
+
+    from bot.db.database import Database, DatabaseUnavailable
+
+    async def go() -> list[dict[str, object]]:
+        from sqlalchemy import select
+
+        from bot.db.models import Space
+        from bot.tagging.service import load_corrections
+
+        refs = load_all()
+        db = Database(database)
+        out: list[dict[str, object]] = []
+        try:
+            async with db.transaction() as session:
+                for space in (await session.execute(select(Space).order_by(Space.id))).scalars():
+                    ref = refs.get(space.referential_id)
+                    if ref is None:
+                        out.append({"space": space.id, "referential": space.referential_id,
+                                    "error": "unknown referential"})
+                        continue
+                    corrections = await load_corrections(session, space.id, ref.id)
+                    tagger = Tagger(ref, corrections.positives, negatives=corrections.negatives)
+                    out.append({
+                        "space": space.id, "referential": ref.id, "version": ref.version,
+                        "corrections": len(corrections.positives), "removals": len(corrections.negatives),
+                        "codes_learned": len({c for _, c in tagger.examples}),
+                        "seed_posts": len(tagger.seed_posts),
+                    })
+        finally:
+            await db.dispose()
+        return out
+
+    try:
+        rows = asyncio.run(go())
+    except DatabaseUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if not rows:
+        typer.echo("no space in the database")
+    for row in rows:
+        if "error" in row:
+            typer.echo(f"{row['space']}: {row['referential']}: {row['error']}")
+            continue
+        typer.echo(f"{row['space']}: {row['referential']} {row['version']} — {row['corrections']} corrections, "
+                   f"{row['removals']} removals, {row['codes_learned']} codes learned, "
+                   f"{row['seed_posts']} seed posts")

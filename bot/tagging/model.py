@@ -9,9 +9,14 @@ Why this shape:
   keyword phrase such as "droit à l'image" (``droit imag``) weighs more than its loose words.
 * A post is scored against every description by cosine similarity of TF-IDF vectors (IDF learned
   over the descriptions and examples, sublinear TF so one repeated word does not dominate).
+* Seeds (``referential/<id>.examples.yaml``, see :mod:`bot.tagging.seeds`): extra vocabulary per
+  code joins its description, and a few made-up posts per code act as prior examples with weight
+  ``seed_weight`` (lower than a trainer's correction). ``seeds=False`` gives the bare description.
 * Trainers' corrections ``(text, code)`` are kept as examples. Default (``mode="centroid"``): each
   code's prototype becomes its description vector plus ``example_weight`` × the mean vector of its
-  examples (Rocchio-style), re-normalised. Alternative (``mode="knn"``): a code also scores its best
+  examples (Rocchio-style), plus ``seed_weight`` × the mean of its seed posts, minus
+  ``negative_weight`` × the mean of its *negatives* (posts a trainer ``/untag``-ged from that code),
+  negative components clipped to 0, re-normalised. Alternative (``mode="knn"``): a code also scores its best
   cosine similarity to one of its examples. Cross-validated on the dev set, the centroid helped on
   both referentials while nearest-neighbour hurt C2i2e (long posts share generic words), hence the
   default. Either way a correction changes later tagging at once, with nothing to train but a
@@ -39,6 +44,7 @@ from sklearn.preprocessing import normalize
 from bot.referential.model import Competence, Referential
 from bot.tagging.explicit import CodeFinder
 from bot.tagging.normalise import fold_accents, stems, tokens
+from bot.tagging.seeds import Seeds, load_seeds
 
 __all__ = ["TagResult", "Tagger", "keyword_baseline", "features", "DEFAULT_FLOOR", "DEFAULT_RELATIVE"]
 
@@ -47,6 +53,8 @@ DEFAULT_FLOOR = 0.10
 DEFAULT_RELATIVE = 0.6
 DEFAULT_MAX_TAGS = 2
 DEFAULT_EXAMPLE_WEIGHT = 1.0
+DEFAULT_SEED_WEIGHT = 0.5
+DEFAULT_NEGATIVE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,14 @@ def features(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-def _competence_features(competence: Competence, domain_label: str) -> list[str]:
+def _competence_features(competence: Competence, domain_label: str,
+                         terms: Sequence[str] = ()) -> list[str]:
     parts: list[str] = []
     # The label twice: it is the official wording and the most reliable signal.
     parts += features(competence.label) * 2
     for detail in competence.details:
         parts += features(detail)
-    for keyword in competence.keywords:
+    for keyword in [*competence.keywords, *terms]:
         # Keywords are already chosen terms; each counts once, its bigram glues multi-word ones.
         parts += features(keyword)
     if domain_label:
@@ -93,6 +102,10 @@ class Tagger:
         max_tags: int = DEFAULT_MAX_TAGS,
         example_weight: float = DEFAULT_EXAMPLE_WEIGHT,
         mode: str = "centroid",
+        seeds: bool = True,
+        seed_weight: float = DEFAULT_SEED_WEIGHT,
+        negatives: Sequence[tuple[str, str]] = (),
+        negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
         _finder: CodeFinder | None = None,
         _description_features: list[list[str]] | None = None,
     ) -> None:
@@ -104,46 +117,70 @@ class Tagger:
         if mode not in ("centroid", "knn"):
             raise ValueError(f"unknown mode {mode!r} (centroid | knn)")
         self.mode = mode
+        self.use_seeds = seeds
+        self.seed_weight = seed_weight
+        self.negative_weight = negative_weight
+        loaded = load_seeds(referential.id) if seeds else Seeds(referential.id)
         self.codes: list[str] = [c.code for c in referential.competences()]
         self._code_index = {c: i for i, c in enumerate(self.codes)}
         self._finder = _finder or CodeFinder(referential)
         if _description_features is None:
             domains = {d.code: d.label for d in referential.domains}
             _description_features = [
-                _competence_features(c, domains.get(c.domain, "")) for c in referential.competences()
+                _competence_features(c, domains.get(c.domain, ""), loaded.terms.get(c.code, ()))
+                for c in referential.competences()
             ]
         self._description_features = _description_features
         # Corrections naming a code outside the referential are ignored, not fatal: a referential
         # may have been edited since the trainer's /tag.
         self.examples: list[tuple[str, str]] = [(t, c) for t, c in examples if c in self._code_index]
+        self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.posts if c in self._code_index]
+        self.negatives: list[tuple[str, str]] = [(t, c) for t, c in negatives if c in self._code_index]
         self._fit()
 
     # -- training ----------------------------------------------------------------------------
 
     def _fit(self) -> None:
         example_features = [features(text) for text, _ in self.examples]
+        seed_features = [features(text) for text, _ in self.seed_posts]
+        negative_features = [features(text) for text, _ in self.negatives]
         self._vectorizer = TfidfVectorizer(
             analyzer=_identity, sublinear_tf=True, norm="l2", dtype=np.float32
         )
-        self._vectorizer.fit(self._description_features + example_features)
+        self._vectorizer.fit(self._description_features + seed_features + example_features)
         self._descriptions = self._vectorizer.transform(self._description_features)  # (codes, V)
-        if self.examples:
-            self._examples = self._vectorizer.transform(example_features)  # (examples, V)
-            # One-hot example→code matrix, so the per-code max is a column-wise reduction.
-            rows = np.arange(len(self.examples))
-            cols = np.array([self._code_index[c] for _, c in self.examples])
-            self._example_codes = cols
-            self._example_onehot = sparse.csr_matrix(
-                (np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                shape=(len(self.examples), len(self.codes)),
-            )
-            counts = np.asarray(self._example_onehot.sum(axis=0)).ravel()
-            means = sparse.diags(1.0 / np.maximum(counts, 1)) @ (self._example_onehot.T @ self._examples)
-            self._prototypes = normalize(self._descriptions + self.example_weight * means)
+        # knn mode compares with every example, seeds included; centroid mode weighs them apart.
+        pairs = self.seed_posts + self.examples
+        if pairs:
+            self._examples = self._vectorizer.transform(seed_features + example_features)
+            self._example_codes = np.array([self._code_index[c] for _, c in pairs])
         else:
             self._examples = None
+        prototype = self._descriptions
+        for feats, items, weight in (
+            (seed_features, self.seed_posts, self.seed_weight),
+            (example_features, self.examples, self.example_weight),
+            (negative_features, self.negatives, -self.negative_weight),
+        ):
+            if items and weight:
+                prototype = prototype + weight * self._code_means(feats, [c for _, c in items])
+        if self.negatives:
+            prototype = prototype.maximum(0)  # a negative can silence a word, not make it repel
+        self._prototypes = normalize(sparse.csr_matrix(prototype))
 
-    def with_examples(self, examples: Iterable[tuple[str, str]]) -> Tagger:
+    def _code_means(self, feats: list[list[str]], codes: list[str]) -> sparse.csr_matrix:
+        """Per code, the mean TF-IDF vector of these texts (zero rows for codes without any)."""
+        vectors = self._vectorizer.transform(feats)
+        cols = np.array([self._code_index[c] for c in codes])
+        onehot = sparse.csr_matrix(
+            (np.ones(len(codes), dtype=np.float32), (np.arange(len(codes)), cols)),
+            shape=(len(codes), len(self.codes)),
+        )
+        counts = np.asarray(onehot.sum(axis=0)).ravel()
+        return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(counts, 1)) @ (onehot.T @ vectors))
+
+    def with_examples(self, examples: Iterable[tuple[str, str]],
+                      negatives: Iterable[tuple[str, str]] = ()) -> Tagger:
         """A new tagger with these corrections added (descriptions are not re-analysed)."""
         return Tagger(
             self.referential,
@@ -153,6 +190,10 @@ class Tagger:
             max_tags=self.max_tags,
             example_weight=self.example_weight,
             mode=self.mode,
+            seeds=self.use_seeds,
+            seed_weight=self.seed_weight,
+            negatives=[*self.negatives, *negatives],
+            negative_weight=self.negative_weight,
             _finder=self._finder,
             _description_features=self._description_features,
         )
@@ -162,7 +203,7 @@ class Tagger:
     def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
         """Model scores, shape (len(texts), len(codes)), explicit codes not included."""
         x = self._vectorizer.transform([features(t) for t in texts])
-        if self._examples is not None and self.mode == "centroid":
+        if self.mode == "centroid":
             return (x @ self._prototypes.T).toarray()
         label_scores = (x @ self._descriptions.T).toarray()
         if self._examples is None:

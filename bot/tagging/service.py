@@ -1,0 +1,217 @@
+"""Tagging in the bot: every contribution gets competence tags; trainers correct them.
+
+* Post observer (order 40, before SOS question detection at 60, so a new question's tags exist
+  when it is routed): each non-command post in a space is tagged with the space's referential —
+  explicit codes first, then the text model — and stored as ``Tag`` rows (score, source
+  ``explicit`` | ``model``, referential id and version).
+* ``/tag <code> [code…]`` and ``/untag <code> [code…]``, in a thread, apply to the thread's root
+  post; only tutors, trainers and coordinators may use them. ``/tag`` stores ``source="trainer"``
+  rows (overriding a model/explicit row for that code, or reviving a removed one); ``/untag`` marks
+  the row ``removed=True``. The tagger never rewrites these rows.
+* A Tagger per space is cached on the Core (``core._taggers``). It learns from the space's
+  corrections: trainer rows not removed are positive examples ``(root post text, code)``, removed
+  rows are negatives (the model subtracts them from the code's prototype). The cache is dropped on
+  every correction, and also rebuilt when the stored corrections change under it (another
+  instance), detected by a cheap count query per post.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands.parser import ParsedCommand
+from bot.commands.registry import command
+from bot.context import Context, UserError
+from bot.db.models import Post, Tag
+from bot.events import PostCreated
+from bot.hooks import on_post
+from bot.referential.codes import closest_codes, normalise_code
+from bot.referential.model import Referential
+from bot.tagging.model import Tagger
+
+log = logging.getLogger(__name__)
+
+CORRECTING_ROLES = ("tutor", "trainer", "coordinator")
+
+__all__ = ["CORRECTING_ROLES", "Corrections", "load_corrections", "tagger_for", "tag_post"]
+
+
+@dataclass(frozen=True)
+class Corrections:
+    positives: list[tuple[str, str]]  # (post text, code) a trainer added
+    negatives: list[tuple[str, str]]  # (post text, code) a trainer removed
+
+
+async def load_corrections(session: AsyncSession, space_id: str | None, referential_id: str) -> Corrections:
+    """The space's corrections for this referential (all spaces when `space_id` is None)."""
+    query = (
+        select(Post.text, Tag.code, Tag.removed)
+        .join(Post, Post.id == Tag.post_id)
+        .where(Tag.referential_id == referential_id, (Tag.source == "trainer") | Tag.removed.is_(True))
+        .order_by(Tag.id)
+    )
+    if space_id is not None:
+        query = query.where(Tag.space_id == space_id)
+    positives: list[tuple[str, str]] = []
+    negatives: list[tuple[str, str]] = []
+    for text, code, removed in (await session.execute(query)).all():
+        if text:  # a deleted post's words are gone, and so is the lesson
+            (negatives if removed else positives).append((text, code))
+    return Corrections(positives, negatives)
+
+
+async def _corrections_stamp(session: AsyncSession, space_id: str, referential_id: str) -> tuple[int, int, int]:
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((Tag.removed.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.max(Tag.id), 0),
+            ).where(Tag.space_id == space_id, Tag.referential_id == referential_id,
+                    (Tag.source == "trainer") | Tag.removed.is_(True))
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _cache(core: Any) -> dict[str, Any]:
+    cache = getattr(core, "_taggers", None)
+    if cache is None:
+        cache = core._taggers = {}
+    return cache
+
+
+def invalidate(core: Any, space_id: str) -> None:
+    _cache(core).pop(space_id, None)
+
+
+async def tagger_for(ctx: Context) -> Tagger:
+    """The space's Tagger, built from its referential and stored corrections, cached on the Core."""
+    assert ctx.space is not None
+    ref: Referential = ctx.core.referential_for(ctx.space)
+    stamp = (ref.id, ref.version, *await _corrections_stamp(ctx.session, ctx.space.id, ref.id))
+    cache = _cache(ctx.core)
+    hit = cache.get(ctx.space.id)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    corrections = await load_corrections(ctx.session, ctx.space.id, ref.id)
+    tagger = Tagger(ref, corrections.positives, negatives=corrections.negatives)
+    cache[ctx.space.id] = (stamp, tagger)
+    return tagger
+
+
+async def tag_post(ctx: Context, post: Post, text: str) -> list[Tag]:
+    """Tag `post` and store the tags; existing rows for a code (a trainer's) are left alone."""
+    assert ctx.space is not None
+    tagger = await tagger_for(ctx)
+    ref = tagger.referential
+    existing = set((await ctx.session.execute(select(Tag.code).where(Tag.post_id == post.id))).scalars())
+    rows = []
+    for result in tagger.tag(text):
+        if result.code in existing:
+            continue
+        rows.append(Tag(post_id=post.id, space_id=ctx.space.id, referential_id=ref.id,
+                        referential_version=ref.version, code=result.code, score=float(result.score),
+                        source=result.source, removed=False, created_at=ctx.now))
+    ctx.session.add_all(rows)
+    await ctx.session.flush()
+    return rows
+
+
+@on_post(order=40)
+async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
+    if ctx.space is None or ctx.is_direct or ctx.post is None or not (event.text or "").strip():
+        return
+    try:
+        async with ctx.session.begin_nested():
+            await tag_post(ctx, ctx.post, event.text)
+    except Exception:  # tagging is an extra: never lose the post or the SOS routing because of it
+        log.exception("tagging failed for post %s", ctx.post.id)
+
+
+# ---- corrections -------------------------------------------------------------------------------
+
+
+async def _root_post(ctx: Context) -> Post:
+    """The root post of the thread the command was written in."""
+    if ctx.space is None:
+        raise UserError("errors/no_space")
+    if not ctx.has_role(*CORRECTING_ROLES):
+        raise UserError("tagging/refused")
+    thread = ctx.thread
+    if ctx.is_direct or thread is None:
+        raise UserError("tagging/no_thread")
+    root = (
+        await ctx.session.execute(
+            select(Post).where(Post.platform == thread.channel.platform,
+                               Post.platform_channel_id == thread.channel.id,
+                               Post.platform_post_id == thread.id)
+        )
+    ).scalar_one_or_none()
+    if root is None or root.kind == "command" or (ctx.post is not None and root.id == ctx.post.id):
+        raise UserError("tagging/no_thread")
+    return root
+
+
+def _codes(ref: Referential, argv: Sequence[str], usage: str) -> list[str]:
+    words = [w for w in argv if w.strip(",;")]
+    if not words:
+        raise UserError("tagging/usage", usage=usage)
+    codes: list[str] = []
+    for word in words:
+        code = normalise_code(word.strip(",;"), ref)
+        if code is None:
+            raise UserError("tagging/unknown_code", written=word,
+                            suggestions=[{"code": c.code, "label": c.label}
+                                         for c in closest_codes(word, ref)])
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _described(ref: Referential, codes: Sequence[str]) -> list[dict[str, str]]:
+    return [{"code": c, "label": comp.label if (comp := ref.get(c)) else ""} for c in codes]
+
+
+@command("tag", "etiqueter", "étiqueter", usage="/tag <code> [code…]")
+async def tag_command(ctx: Context, parsed: ParsedCommand) -> None:
+    root = await _root_post(ctx)
+    assert ctx.space is not None
+    ref: Referential = ctx.core.referential_for(ctx.space)
+    codes = _codes(ref, parsed.argv, "/tag <code> [code…]")
+    rows = {t.code: t for t in (await ctx.session.execute(select(Tag).where(Tag.post_id == root.id))).scalars()}
+    for code in codes:
+        row = rows.get(code)
+        if row is None:
+            ctx.session.add(Tag(post_id=root.id, space_id=ctx.space.id, referential_id=ref.id,
+                                referential_version=ref.version, code=code, score=1.0, source="trainer",
+                                removed=False, created_at=ctx.now))
+        else:
+            row.source, row.removed, row.score = "trainer", False, 1.0
+            row.referential_id, row.referential_version = ref.id, ref.version
+    await ctx.session.flush()
+    invalidate(ctx.core, ctx.space.id)
+    ctx.say("tagging/tagged", tags=_described(ref, codes))
+
+
+@command("untag", "desetiqueter", "désétiqueter", usage="/untag <code> [code…]")
+async def untag_command(ctx: Context, parsed: ParsedCommand) -> None:
+    root = await _root_post(ctx)
+    assert ctx.space is not None
+    ref: Referential = ctx.core.referential_for(ctx.space)
+    codes = _codes(ref, parsed.argv, "/untag <code> [code…]")
+    rows = {t.code: t for t in (await ctx.session.execute(select(Tag).where(Tag.post_id == root.id))).scalars()}
+    removed = [c for c in codes if c in rows and not rows[c].removed]
+    missing = [c for c in codes if c not in removed]
+    for code in removed:
+        rows[code].removed = True
+    await ctx.session.flush()
+    if removed:
+        invalidate(ctx.core, ctx.space.id)
+    ctx.say("tagging/untagged", removed=_described(ref, removed), missing=missing)
