@@ -4,8 +4,7 @@ and view store from raw INTERACTION_CREATE payloads."""
 from __future__ import annotations
 
 import discord_payloads as p
-from conftest import TinyReferential
-from discord_fakes import Harness
+from discord_fakes import Harness, TinyReferential
 
 from adapters.discord.commands import SPECS, competence_choices
 from bot.events import CommandInvoked
