@@ -8,13 +8,14 @@ from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
 from adapters.matrix import state
 from adapters.matrix.state import KeyValue
-from bot.config import MatrixConfig
+from bot.config import ConfigError, MatrixConfig
 
 log = logging.getLogger(__name__)
 
 
-class MatrixLoginError(Exception):
-    """Login refused or token invalid; the message never contains the secret."""
+class MatrixLoginError(ConfigError):
+    """Login refused or token invalid: a configuration problem (`ticebot run` exits 2 with this line).
+    The message never contains the secret."""
 
 
 def make_client(config: MatrixConfig) -> AsyncClient:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import ClientError
-from nio import ErrorResponse, RoomCreateResponse, RoomPreset, RoomSendResponse, UploadResponse
+from nio import ErrorResponse, LocalProtocolError, RoomCreateResponse, RoomPreset, RoomSendResponse, UploadResponse
 
 from adapters.base import DeliveryFailed, RetryLater
 from adapters.matrix import render, state
@@ -29,7 +29,8 @@ _PERMANENT = {
     "M_TOO_LARGE",
     "M_UNKNOWN_ROOM",  # non-standard, seen on some homeservers
 }
-_TRANSIENT_EXCEPTIONS = (ClientError, TimeoutError, OSError)
+# LocalProtocolError: nio refuses to send while logged out (between a restart's close and login).
+_TRANSIENT_EXCEPTIONS = (ClientError, TimeoutError, OSError, LocalProtocolError)
 TEMPLATE_KEY = "org.ticebot.template"
 
 

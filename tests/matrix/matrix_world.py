@@ -79,6 +79,16 @@ class Person:
 
         return (await self.wait_for(match, within))[1]
 
+    async def wait_joined(self, room_id: str, user_id: str) -> None:
+        await self.wait_for(
+            lambda r, s: (
+                r == room_id
+                and s.get("type") == "m.room.member"
+                and s.get("state_key") == user_id
+                and s.get("content", {}).get("membership") == "join"
+            )
+        )
+
     def bot_messages(self, room_id: str | None = None) -> list[tuple[str, Source]]:
         return [(r, s) for r, s in self.seen if template(s) and (room_id is None or r == room_id)]
 
@@ -103,7 +113,7 @@ class Person:
 
 
 async def person(homeserver: Homeserver, name: str, display: str) -> Person:
-    account = homeserver.register(homeserver.unique(name))
+    account = await asyncio.to_thread(homeserver.register, homeserver.unique(name))
     client = AsyncClient(homeserver.base_url, account["user_id"])
     client.restore_login(account["user_id"], account["device_id"], account["access_token"])
     await client.set_displayname(display)
@@ -127,6 +137,7 @@ class World:
     sos: str = ""
     general: str = ""
     staff: str = ""
+    bot_token: str = ""  # from registration, for the access-token login path
 
     @property
     def people(self) -> list[Person]:
@@ -157,7 +168,7 @@ class World:
 
 
 async def make_world(homeserver: Homeserver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    bot = homeserver.register(homeserver.unique("ticebot"), password="bot-secret-pw")
+    bot = await asyncio.to_thread(homeserver.register, homeserver.unique("ticebot"), "bot-secret-pw")
     env = f"TICEBOT_TEST_MATRIX_PASSWORD_{homeserver.run_id}"
     monkeypatch.setenv(env, bot["password"])
     alice, bob, fabienne, claire = await asyncio.gather(
@@ -166,18 +177,21 @@ async def make_world(homeserver: Homeserver, tmp_path: Path, monkeypatch: pytest
         person(homeserver, "fabienne", "Fabienne"),
         person(homeserver, "claire", "Claire"),
     )
-    world = World(homeserver, tmp_path, bot["user_id"], env, alice, bob, fabienne, claire)
+    world = World(
+        homeserver, tmp_path, bot["user_id"], env, alice, bob, fabienne, claire, bot_token=bot["access_token"]
+    )
     members = [alice, bob, fabienne]
-    for attr, name, invited in (
-        ("sos", "SOS TICE", members),
-        ("general", "Général", members),
-        ("staff", "Formateurs", [fabienne]),
-    ):
+
+    async def room(name: str, invited: list[Person]) -> str:
         created = await claire.client.room_create(name=name, invite=[bot["user_id"]] + [p.user_id for p in invited])
         assert isinstance(created, RoomCreateResponse), created
-        setattr(world, attr, created.room_id)
-        for someone in invited:
-            assert isinstance(await someone.client.join(created.room_id), JoinResponse)
+        joins = await asyncio.gather(*(someone.client.join(created.room_id) for someone in invited))
+        assert all(isinstance(joined, JoinResponse) for joined in joins), joins
+        return str(created.room_id)
+
+    world.sos, world.general, world.staff = await asyncio.gather(
+        room("SOS TICE", members), room("Général", members), room("Formateurs", [fabienne])
+    )
     return world
 
 

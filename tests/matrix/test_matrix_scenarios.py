@@ -15,10 +15,12 @@ from matrix_world import Bot, World, make_world, person, start_bot, template, th
 from nio import RoomCreateResponse, RoomGetStateEventResponse
 from sqlalchemy import func, select
 
-from adapters.matrix import E2EE_NOTICE
+from adapters.matrix import E2EE_NOTICE, MatrixLoginError, start_matrix
+from bot.actions import React, SendMessage
 from bot.app import TicebotApp
 from bot.commands.registry import COMMANDS
 from bot.db.models import Member, Outbox, Post, ProcessedEvent, Question, Role, ScheduledStep
+from bot.refs import ChannelRef, MessageRef
 
 pytestmark = pytest.mark.matrix
 
@@ -85,9 +87,10 @@ async def test_unanswered_question_climbs_the_whole_ladder(world: World, bots: l
     }
     offsets["received"] = (ts(received) - asked).total_seconds()
     print(f"matrix ladder offsets (s): {offsets}")  # shown with -s; the numbers quoted in the report
-    assert offsets["received"] < 1.0, offsets  # the acknowledgement is one round trip, not a sweep
+    # Bounds leave room for a loaded CI machine; typical values are 0.1 s and due + 0.04–0.5 s.
+    assert offsets["received"] < 2.0, offsets  # the acknowledgement is one round trip, not a sweep
     for name, due in (("nudge", 2), ("referent", 4), ("trainers", 6), ("breach", 8)):
-        assert due <= offsets[name] < due + 1.5, offsets  # on time, within a sweep + a send
+        assert due <= offsets[name] < due + 3.0, offsets  # on time: not at the next minute's sweep
 
 
 async def test_formateur_reply_stops_the_ladder_and_asker_tick_resolves(world: World, bots: list[Bot]) -> None:
@@ -210,11 +213,7 @@ async def test_direct_messages_invites_and_encrypted_rooms(
     # Alice (member of a configured room) opens a DM: the bot joins and answers privately there.
     dm = await alice.client.room_create(is_direct=True, invite=[world.bot_user])
     assert isinstance(dm, RoomCreateResponse)
-    await alice.wait_for(
-        lambda r, s: (
-            r == dm.room_id and s.get("state_key") == world.bot_user and s["content"].get("membership") == "join"
-        )
-    )
+    await alice.wait_joined(dm.room_id, world.bot_user)
     await alice.say(dm.room_id, "!aide")
     help_message = await alice.wait_template("general/help", dm.room_id)
     assert "/aide" in help_message["content"]["body"]
@@ -301,3 +300,62 @@ async def test_declaration_in_a_thread_validated_by_a_formateur(world: World, bo
     validated = await world.alice.wait_template("declarations/validated", world.general)
     assert thread_of(validated) == root
     assert world.alice.user_id in validated["content"]["m.mentions"]["user_ids"]
+
+
+async def test_ticebot_run_entry_point_with_access_token(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `ticebot run` does: app.run_forever + start_matrix, here logging in with an access token."""
+    monkeypatch.setenv("TICEBOT_TEST_MATRIX_TOKEN", world.bot_token)
+    settings = world.settings(delay="1h")
+    assert settings.matrix is not None
+    config = settings.matrix.model_copy(update={"password_env": None, "access_token_env": "TICEBOT_TEST_MATRIX_TOKEN"})
+    settings = settings.model_copy(update={"matrix": config})
+    app = await TicebotApp.create(settings)
+    tasks = [asyncio.create_task(app.run_forever()), asyncio.create_task(start_matrix(config, app))]
+    try:
+        await world.alice.wait_joined(world.sos, world.bot_user)  # what was said before the join is not ours
+        q = await world.alice.say(world.sos, QUESTION)
+        received = await world.alice.wait_template("sos/received", world.sos)
+        assert thread_of(received) == q
+    finally:
+        app.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await app.close()
+
+
+async def test_wrong_password_is_a_clear_configuration_error(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(world.bot_password_env, "not-the-password")
+    settings = world.settings()
+    assert settings.matrix is not None
+    app = await TicebotApp.create(settings)
+    try:
+        with pytest.raises(MatrixLoginError) as caught:
+            await start_matrix(settings.matrix, app)
+        assert "not-the-password" not in str(caught.value)
+        assert world.bot_user in str(caught.value)
+    finally:
+        await app.close()
+
+
+async def test_outgoing_image_and_reaction_on_the_real_server(world: World, bots: list[Bot], tmp_path: Path) -> None:
+    bot = await start_bot(world.settings(delay="1h"))
+    bots.append(bot)
+    chart = tmp_path / "bilan.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    general = ChannelRef("matrix", world.general)
+    text_id = await bot.adapter.deliver(
+        SendMessage(general, "**Bilan** de la semaine", "digest/space", image_path=str(chart))
+    )
+    _room, image = await world.alice.wait_for(
+        lambda r, s: r == world.general and s.get("content", {}).get("msgtype") == "m.image"
+    )
+    assert image["content"]["url"].startswith("mxc://") and image["content"]["info"]["mimetype"] == "image/png"
+    texts = [s["event_id"] for r, s in world.alice.seen if r == world.general and template(s) == "digest/space"]
+    assert texts == [text_id]  # the text first, then the image
+
+    said = await world.alice.say(world.general, "Bonjour à toutes et à tous")
+    await bot.adapter.deliver(React(MessageRef(general, said), "👋"))
+    _room, reaction = await world.alice.wait_for(lambda r, s: s.get("type") == "m.reaction")
+    assert reaction["sender"] == world.bot_user
+    assert reaction["content"]["m.relates_to"] == {"rel_type": "m.annotation", "event_id": said, "key": "👋"}
