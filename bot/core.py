@@ -241,6 +241,10 @@ class Core:
         space_hint: str | None = None,
     ) -> Context | None:
         channel_row = None if is_direct else await self._channel(session, channel)
+        if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
+            await self._upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
+            await session.flush()
+            channel_row = await self._channel(session, channel)
         if not is_direct and channel_row is None:
             log.info("ignored event in unmapped channel %s:%s", channel.platform, channel.id)
             return None
@@ -269,7 +273,8 @@ class Core:
         thread = event.thread
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
-        ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread)
+        ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
+                                  space_hint=event.space_hint)
         if ctx is None:
             return
         if ctx.member.erased_at is not None:
@@ -309,7 +314,8 @@ class Core:
             ctx.say(refusal.template, **refusal.values)
 
     async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime) -> None:
-        ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread)
+        ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread,
+                                  space_hint=event.space_hint)
         if ctx is None:
             return
         name = self.parser.names.get(event.name.casefold().lstrip("/!"), event.name)

@@ -34,6 +34,9 @@ class PostCreated:
     reply_to: MessageRef | None = None  # quoted reply outside a thread
     attachments: tuple[Attachment, ...] = ()
     at: datetime | None = None  # platform timestamp; the injected clock is used when None
+    # The space the platform says this happened in (e.g. the Discord guild's space), for channels
+    # that the configuration does not list: they count as the space's general channels.
+    space_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class CommandInvoked:
     thread: ThreadRef | None = None
     is_direct: bool = False
     target: MessageRef | None = None  # e.g. the declaration message a button sits on
+    space_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

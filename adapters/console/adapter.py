@@ -70,7 +70,10 @@ class ConsoleAdapter:
         if self.json_lines:
             return json.dumps(item.as_json(), ensure_ascii=False)
         when = item.at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
-        where = f"→ {item.to} (privé)" if item.to else f"→ {item.channel}" + (f" fil {item.thread}" if item.thread else "")
+        if item.to:
+            where = f"→ {item.to} (privé)"
+        else:
+            where = f"→ {item.channel}" + (f" fil {item.thread}" if item.thread else "")
         if item.kind == "mark_thread":
             return f"[{when}] ticebot {where} : état du fil « {item.text} »"
         body = item.text.replace("\n", "\n    ")

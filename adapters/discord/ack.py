@@ -8,11 +8,12 @@ arrives later as an outbox action.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.events import CoreEvent
+from bot.events import CommandInvoked, CoreEvent
 
 if TYPE_CHECKING:
     from adapters.discord.bot import TicebotDiscord
@@ -36,8 +37,12 @@ async def acknowledge(interaction: discord.Interaction[Any], text: str) -> None:
 
 async def acknowledge_and_submit(interaction: discord.Interaction[Any], event: CoreEvent, text: str) -> None:
     await acknowledge(interaction, text)
+    client = ticebot_client(interaction)
+    space = client.spaces.by_guild(interaction.guild_id)
+    if space is not None and isinstance(event, CommandInvoked):
+        event = replace(event, space_hint=space.space_id)
     try:
-        await ticebot_client(interaction).submit(event)
+        await client.submit(event)
     except Exception:
         # Logged with the event's kind only: the arguments are the user's own words.
         log.exception("discord: the core failed on %s from interaction %s", type(event).__name__, interaction.id)

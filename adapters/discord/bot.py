@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -148,7 +149,11 @@ class TicebotDiscord(commands.Bot):
             message.channel = await self._resolve(message.channel, message.channel.id)  # type: ignore[assignment]
         if isinstance(message.channel, discord.Thread):
             self.locations.remember(message.id, message.channel.id)
-        await self._hand_over(translate.post_created(message))
+        event = translate.post_created(message)
+        space = self.spaces.by_guild(message.guild.id) if message.guild else None
+        if event is not None and space is not None:
+            event = replace(event, space_hint=space.space_id)
+        await self._hand_over(event)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if (self.user is not None and payload.user_id == self.user.id) or not self._ours(payload.guild_id):

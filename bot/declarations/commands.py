@@ -94,7 +94,7 @@ async def declare(ctx: Context, cmd: ParsedCommand) -> None:
                   immediate=cfg.review.notify == "immediate")
     one = created[0].id if len(created) == 1 else None
     if private or ctx.thread is None:
-        ctx.out.direct(ctx.member, "declarations/declared", declaration_id=one, **values)
+        ctx.out.direct(ctx.member, "declarations/declared", **values)
     else:
         ctx.out.reply(ctx.thread, "declarations/declared", declaration_id=one, **values)
     if cfg.review.notify != "immediate":

@@ -36,6 +36,7 @@ async def test_forum_post_is_a_new_thread_root_titled_by_the_post(harness: Harne
         thread=None,
         title="Partager un document ?",
         at=event.at,
+        space_hint="gfp-lettres",
     )
     assert event.at is not None and event.at.tzinfo is not None
 

@@ -276,3 +276,15 @@ async def test_autocomplete_reads_the_spaces_real_referential(world: World) -> N
     # Codes starting with what was typed come first; then labels that mention it (e.g. "B2i").
     assert b2 and [c["value"] for c in choices[: len(b2)]] == b2
     assert all(c["name"].startswith(c["value"] + " — ") and len(c["name"]) <= 100 for c in choices)
+
+
+async def test_a_channel_the_config_does_not_list_still_belongs_to_the_guilds_space(world: World) -> None:
+    random_channel = p.text_channel(790, "random")
+    await world.discord.gateway("CHANNEL_CREATE", random_channel)
+    await world.interaction(
+        p.slash("declare", [{"name": "code", "type": 3, "value": "B2-3"},
+                            {"name": "trace", "type": 3, "value": "https://example.org/seq"}],
+                p.ALICE, "Alice", random_channel)
+    )
+    await world.tick()
+    assert await world.sent("declarations/notify_validator")  # not silently dropped

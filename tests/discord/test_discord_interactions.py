@@ -50,6 +50,7 @@ async def test_sos_in_a_channel_is_acknowledged_privately_and_handed_over(harnes
         channel=ChannelRef("discord", str(p.GENERAL)),
         name="sos",
         args="Comment créer un QCM ?",
+        space_hint="gfp-lettres",
     )
     (ack,) = harness.api.callbacks()
     assert ack.json["type"] == 4 and ack.json["data"]["flags"] == EPHEMERAL
