@@ -1,6 +1,6 @@
 """MatrixAdapter: glues login, the sync loop, translation and delivery; decides nothing for the core.
 
-Usage (see tests/matrix/test_matrix_scenarios.py):
+`ticebot run` uses `adapters.matrix.start_matrix(config, app)`; by hand (as tests/matrix does):
 
     adapter = MatrixAdapter(settings, kv=app, sink=app.submit)
     app.register_adapter(adapter)
