@@ -306,6 +306,9 @@ class Core:
                 await observer(ctx, event)
 
     async def _run_command(self, ctx: Context, parsed: ParsedCommand) -> None:
+        from bot.privacy.consent import welcome_once  # first contact: what is recorded and why, once
+
+        await welcome_once(ctx)
         spec = COMMANDS[parsed.name]
         try:
             async with ctx.session.begin_nested():
@@ -356,41 +359,45 @@ class Core:
 
     # ---- time ----------------------------------------------------------------------------------
 
-    async def sweep(self, now: datetime | None = None, limit: int = 10_000) -> int:
-        """Fire every step due at `now`, oldest first, each in its own transaction, each once."""
+    async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 50) -> int:
+        """Fire every step due at `now`, oldest first, each once.
+
+        Steps are taken in small batches per transaction (commits dominate the cost of a catch-up after
+        downtime); each step runs in its own savepoint so one failing handler does not undo the others.
+        """
         now = now or self.clock.now()
         fired = 0
         while fired < limit:
-            step_id = await self.db.run_with_retry(lambda s: self._fire_next(s, now))
-            if step_id is None:
+            size = min(batch, limit - fired)
+            count = await self.db.run_with_retry(lambda s, size=size: self._fire_batch(s, now, size))
+            if not count:
                 break
-            fired += 1
+            fired += count
         return fired
 
-    async def _fire_next(self, session: AsyncSession, now: datetime) -> int | None:
+    async def _fire_batch(self, session: AsyncSession, now: datetime, batch: int) -> int:
         query = (
             select(ScheduledStep)
             .where(ScheduledStep.state == "pending", ScheduledStep.due_at <= now)
             .order_by(ScheduledStep.due_at, ScheduledStep.id)
-            .limit(1)
+            .limit(batch)
         )
         if self.db.is_postgres:
             query = query.with_for_update(skip_locked=True)
-        step = (await session.execute(query)).scalar_one_or_none()
-        if step is None:
-            return None
-        handler = STEP_HANDLERS.get(step.kind)
-        step.state, step.fired_at = "done", now
-        if handler is None:
-            log.error("no handler for step kind %s", step.kind)
-            return step.id
-        try:
-            async with session.begin_nested():
-                await handler(StepRun(core=self, session=session, step=step, now=now))
-        except Exception:
-            log.exception("step %s (%s) failed; marked failed", step.id, step.kind)
-            step.state = "failed"
-        return step.id
+        steps = list((await session.execute(query)).scalars())
+        for step in steps:
+            step.state, step.fired_at = "done", now
+            handler = STEP_HANDLERS.get(step.kind)
+            if handler is None:
+                log.error("no handler for step kind %s", step.kind)
+                continue
+            try:
+                async with session.begin_nested():
+                    await handler(StepRun(core=self, session=session, step=step, now=now))
+            except Exception:
+                log.exception("step %s (%s) failed; marked failed", step.id, step.kind)
+                step.state = "failed"
+        return len(steps)
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as session:

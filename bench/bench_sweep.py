@@ -1,0 +1,126 @@
+"""Sweep cost with many open questions, on SQLite and PostgreSQL (issue 5's benchmark, not a test).
+
+    .venv/bin/python bench/bench_sweep.py [--sizes 1000,10000,100000] [--due 1000] [--no-postgres]
+
+For each size N: N open questions with their 4 ladder rungs in the future (bulk-inserted), then
+- a sweep that finds nothing due (target: under 200 ms at 100k),
+- a sweep that fires `--due` nudges (rows made due by moving their time),
+- the time of `next_due()` (what the loop asks after every pass).
+Figures are also printed as ratios against a trivial `SELECT 1` round trip measured in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, text, update
+
+from bot.clock import FakeClock
+from bot.core import Core
+from bot.db.database import Database
+from bot.db.models import Member, Post, Question, ScheduledStep, Space
+
+NOW = datetime(2026, 9, 7, 7, 0, tzinfo=UTC)
+BATCH = 5000
+
+
+async def populate(db: Database, n: int) -> None:
+    async with db.transaction() as s:
+        s.add(Space(id="bench", referential_id="c2i2e", language="fr", settings={"id": "bench"}))
+        s.add(Member(id=1, platform="console", platform_user_id="alice", display_name="alice", created_at=NOW))
+    for start in range(0, n, BATCH):
+        ids = range(start + 1, min(n, start + BATCH) + 1)
+        async with db.transaction() as s:
+            await s.execute(insert(Post), [dict(id=i, space_id="bench", platform="console", platform_channel_id="sos",
+                                                platform_post_id=f"q{i}", thread_root_id=f"q{i}", author_id=1,
+                                                text="Question ?", created_at=NOW) for i in ids])
+            await s.execute(insert(Question), [dict(id=i, space_id="bench", post_id=i, asker_id=1, platform="console",
+                                                    platform_channel_id="sos", thread_root_id=f"q{i}",
+                                                    created_at=NOW, clock_started_at=NOW,
+                                                    deadline_at=NOW + timedelta(days=4)) for i in ids])
+            await s.execute(insert(ScheduledStep), [
+                dict(space_id="bench", kind=f"sos.{k}", question_id=i, due_at=NOW + timedelta(days=d))
+                for i in ids for k, d in (("nudge", 1), ("referent", 2), ("trainers", 3), ("breach", 4))])
+
+
+async def timed(coro_factory, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        await coro_factory()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+async def bench_one(url: str, n: int, due: int) -> dict[str, float]:
+    db = Database(url)
+    await db.create_schema()
+    await populate(db, n)
+    core = Core(db, FakeClock(NOW))
+
+    async def ping() -> None:
+        async with db.transaction() as s:
+            await s.execute(text("SELECT 1"))
+
+    base = await timed(ping, 20)
+    empty = await timed(lambda: core.sweep(NOW))
+    nxt = await timed(core.next_due)
+    # Make `due` nudges due now (questions without a space config would fail the handler: give it one).
+    async with db.transaction() as s:
+        space = await s.get(Space, "bench")
+        assert space is not None
+        space.settings = {"id": "bench", "referential": "c2i2e"}
+        first = list((await s.execute(select(ScheduledStep.id).where(ScheduledStep.kind == "sos.nudge")
+                                      .order_by(ScheduledStep.id).limit(due))).scalars())
+        await s.execute(update(ScheduledStep).where(ScheduledStep.id.in_(first)).values(due_at=NOW))
+    t0 = time.perf_counter()
+    fired = await core.sweep(NOW)
+    busy = time.perf_counter() - t0
+    await db.dispose()
+    return {"n": n, "base_ms": base * 1000, "empty_ms": empty * 1000, "next_due_ms": nxt * 1000,
+            "fired": fired, "busy_s": busy, "empty_vs_base": empty / base, "per_step_ms": busy / max(fired, 1) * 1000}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    backends = ["sqlite"] + ([] if args.no_postgres else ["postgres"])
+    print(f"{'backend':9} {'questions':>9} {'SELECT 1':>9} {'empty sweep':>12} {'×base':>7} {'next_due':>9} "
+          f"{'fired':>6} {'busy sweep':>11} {'per step':>9}")
+    for backend in backends:
+        for n in sizes:
+            if backend == "sqlite":
+                tmp = tempfile.TemporaryDirectory()
+                url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'b.db'}"
+                r = await bench_one(url, n, args.due)
+                tmp.cleanup()
+            else:
+                import asyncpg
+
+                name = f"ticebot_bench_{uuid.uuid4().hex[:8]}"
+                admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                try:
+                    r = await bench_one(f"{args.pg}/{name}", n, args.due)
+                finally:
+                    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                    await admin.close()
+            print(f"{backend:9} {n:>9} {r['base_ms']:>7.2f}ms {r['empty_ms']:>10.2f}ms {r['empty_vs_base']:>7.1f} "
+                  f"{r['next_due_ms']:>7.2f}ms {r['fired']:>6} {r['busy_s']:>10.2f}s {r['per_step_ms']:>7.2f}ms",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
