@@ -1,0 +1,92 @@
+"""`ticebot member export|erase`: an administrator answers a member's access or erasure request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from bot.db.database import Database
+from bot.privacy.erase import Erasure, erase_member
+from bot.privacy.export import collect, find_member, write_files
+
+member_app = typer.Typer(help="Données personnelles d'un membre : export (droit d'accès), effacement.",
+                         no_args_is_help=True)
+
+MemberOption = typer.Option(..., "--member",
+                            help="Identifiant plateforme (@alice:hs, id Discord, nom) ou plateforme:id.")
+DatabaseOption = typer.Option(None, "--database", help="URL de la base (défaut : $TICEBOT_DATABASE_URL ou ticebot.db).")
+
+
+def _url(database: str | None) -> str:
+    return database or os.environ.get("TICEBOT_DATABASE_URL") or "sqlite+aiosqlite:///ticebot.db"
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+async def _export(url: str, raw: str, space: str | None, out: Path | None, lang: str) -> tuple[Path, Path] | None:
+    db = Database(url)
+    try:
+        await db.create_schema()
+        async with db.transaction() as session:
+            member = await find_member(session, raw)
+            if member is None:
+                return None
+            data = await collect(session, member, space)
+            return write_files(data, member.language or lang, out=out, now=datetime.now(UTC))
+    finally:
+        await db.dispose()
+
+
+async def _erase(url: str, raw: str) -> Erasure | None:
+    db = Database(url)
+    try:
+        await db.create_schema()
+        async with db.transaction() as session:
+            member = await find_member(session, raw)
+            if member is None:
+                return None
+            return await erase_member(session, member, datetime.now(UTC))
+    finally:
+        await db.dispose()
+
+
+@member_app.command("export")
+def export(
+    member: str = MemberOption,
+    space: str | None = typer.Option(None, "--space", help="Limiter à un espace."),
+    database: str | None = DatabaseOption,
+    out: Path | None = typer.Option(None, "--out", help="Fichier JSON ; le résumé Markdown est écrit à côté (.md)."),
+    lang: str = typer.Option("fr", "--lang", help="Langue du résumé (fr, en)."),
+) -> None:
+    """Tout ce qui est enregistré sur un membre : un fichier JSON et un résumé lisible."""
+    written = asyncio.run(_export(_url(database), member, space, out, lang))
+    if written is None:
+        _fail(f"Aucun membre « {member} » dans cette base.")
+    assert written is not None
+    typer.echo(f"{written[0]}\n{written[1]}")
+
+
+@member_app.command("erase")
+def erase(
+    member: str = MemberOption,
+    database: str | None = DatabaseOption,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Ne pas demander de confirmation."),
+) -> None:
+    """Efface un membre : données supprimées ou pseudonymisées de façon irréversible."""
+    if not yes:
+        typer.confirm(f"Effacer définitivement les données de « {member} » ?", abort=True)
+    done = asyncio.run(_erase(_url(database), member))
+    if done is None:
+        _fail(f"Aucun membre « {member} » dans cette base.")
+    assert done is not None
+    typer.echo(f"Membre n° {done.member_id} effacé ({done.pseudonym}).")
+    if done.config_spaces:
+        typer.echo("Attention : cette personne figure dans la configuration (ticebot.toml) des espaces "
+                   f"{', '.join(done.config_spaces)} : retirez-la, sinon elle sera recréée au prochain démarrage.")
