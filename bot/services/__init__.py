@@ -2,7 +2,6 @@
 
 from bot.declarations import service as _declarations  # noqa: F401
 from bot.digest import service as _digest  # noqa: F401
-from bot.digest import service as _digest  # noqa: F401
 from bot.privacy import service as _privacy  # noqa: F401
 from bot.services import general  # noqa: F401
 from bot.sos import commands as _sos_commands  # noqa: F401
