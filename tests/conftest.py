@@ -71,3 +71,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Charts and exports written by the bot land in a temporary folder, not in the checkout."""
+    previous = os.environ.get("TICEBOT_DATA_DIR")
+    os.environ["TICEBOT_DATA_DIR"] = str(tmp_path_factory.mktemp("ticebot-data"))
+    yield
+    if previous is None:
+        os.environ.pop("TICEBOT_DATA_DIR", None)
+    else:
+        os.environ["TICEBOT_DATA_DIR"] = previous

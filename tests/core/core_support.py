@@ -41,7 +41,11 @@ class RecordingAdapter:
         return f"sent{len(self.sent)}"
 
     def templates(self) -> list[str]:
-        return [getattr(a, "template", "") for a in self.sent]
+        """Templates of what was sent, without the one-time privacy notices (tested in tests/privacy)."""
+        return [getattr(a, "template", "") for a in self.core_sent()]
+
+    def core_sent(self) -> list[A.CoreAction]:
+        return [a for a in self.sent if not getattr(a, "template", "").startswith("privacy/")]
 
 
 def space_config(delay: str = "4d", policy: str = "calendar", **extra: object) -> SpaceConfig:

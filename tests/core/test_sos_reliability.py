@@ -15,7 +15,7 @@ EXPECTED = ["sos/received", "sos/nudge", "sos/referent", "sos/trainers_alert", "
 
 
 def _templates(adapters: list[RecordingAdapter]) -> list[str]:
-    return sorted(a.template for ad in adapters for a in ad.sent if not isinstance(a, MarkThread))
+    return sorted(a.template for ad in adapters for a in ad.core_sent() if not isinstance(a, MarkThread))
 
 
 async def test_killing_the_engine_between_any_two_steps_loses_and_duplicates_nothing(database_url: str) -> None:
