@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.models import Outbox
 from bot.outbox import payload_to_action
+from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,17 @@ class Dispatcher:
             else:
                 message_id = await adapter.deliver(action)
         except RetryLater as exc:
-            status, error = "pending", f"retry: {exc}"
+            status, error = "pending", f"retry: {redact(exc)}"
             delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
             next_attempt = now + timedelta(seconds=delay)
             if row.attempts >= MAX_ATTEMPTS:
                 status = "failed"
         except DeliveryFailed as exc:
-            status, error = "failed", str(exc)
+            status, error = "failed", redact(exc)
         except Exception as exc:  # an adapter bug must not stop the bot; the row is retried later
             log.exception("adapter %s failed on outbox %s", row.platform, row.id)
-            status, error = "pending", f"{type(exc).__name__}: {exc}"
+            # The type only: an unexpected error's text may quote the message being sent.
+            status, error = "pending", type(exc).__name__
             next_attempt = now + timedelta(seconds=backoff(row.attempts))
             if row.attempts >= MAX_ATTEMPTS:
                 status = "failed"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.client import MatrixLoginError
 from bot.config import MatrixConfig
+from bot.redact import redact
 
 if TYPE_CHECKING:
     from bot.app import TicebotApp
@@ -37,7 +38,7 @@ async def start_matrix(config: MatrixConfig, app: TicebotApp) -> None:
             except Exception as exc:  # homeserver down or restarting at boot
                 failures += 1
                 delay = min(MAX_START_BACKOFF, 2.0**failures)
-                log.warning("matrix: cannot reach %s (%s), retrying in %.0fs", config.homeserver, exc, delay)
+                log.warning("matrix: cannot reach %s (%s), retrying in %.0fs", config.homeserver, redact(exc), delay)
                 await asyncio.sleep(delay)
         app.register_adapter(adapter)
         await adapter.run_forever()

@@ -20,6 +20,7 @@ from nio import AsyncClient, InviteInfo, MessageDirection, RoomMessagesResponse,
 from adapters.matrix import state
 from adapters.matrix.state import KeyValue
 from adapters.matrix.translate import Source, is_join_of
+from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class SyncLoop:
             except Exception as exc:  # network down, 5xx, a handler bug: keep the bot alive, retry later
                 failures += 1
                 delay = min(MAX_BACKOFF, 0.5 * 2**failures)
-                log.warning("matrix: sync failed (%s), retrying in %.1fs", exc, delay)
+                log.warning("matrix: sync failed (%s), retrying in %.1fs", redact(exc), delay)
                 await asyncio.sleep(delay)
 
     async def _sync(self, timeout_ms: int) -> SyncResponse:

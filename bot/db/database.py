@@ -32,7 +32,8 @@ def _safe_url(url: str) -> str:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a database error must not carry people's messages into logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

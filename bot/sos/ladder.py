@@ -75,8 +75,10 @@ async def resource_persons(session: AsyncSession, question: Question, limit: int
         rows = await session.execute(
             select(Member)
             .join(Declaration, Declaration.member_id == Member.id)
+            # Naming someone in a public thread for their validated competences needs their consent.
             .where(Declaration.space_id == question.space_id, Declaration.state == "validated",
-                   Declaration.code.in_(codes), Member.id != question.asker_id, Member.erased_at.is_(None))
+                   Declaration.code.in_(codes), Member.id != question.asker_id, Member.erased_at.is_(None),
+                   Member.consent_public.is_(True))
             .order_by(Declaration.updated_at.desc())
         )
         for member in rows.scalars():

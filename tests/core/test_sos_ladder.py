@@ -145,3 +145,27 @@ async def test_english_space_speaks_english() -> None:
     delivered = await replay_text(HEAD.replace("policy=calendar", "policy=calendar lang=en"))
     received = next(d for d in delivered if d.template == "sos/received")
     assert "your question is recorded" in received.text
+
+
+ROUTING = """
+space demo referential=c2i2e delay=4d
+member alice
+member bruno
+trainer fabienne
+at 2026-09-01T09:00
+bruno in general: /declare B3-5 J'ai préparé un plan B papier pour chaque séance au TBI.
+fabienne reply: /valider
+{consent}
+at 2026-09-07T09:00
+alice in sos: Mon vidéoprojecteur s'éteint en pleine séance, comment anticiper ? #B3-5
++1d
+"""
+
+
+async def test_the_nudge_names_people_with_the_matching_validated_competence_only_with_their_consent() -> None:
+    without = await replay_text(ROUTING.format(consent=""))
+    nudge = next(d for d in without if d.template == "sos/nudge")
+    assert "@bruno" not in nudge.text
+    agreed = await replay_text(ROUTING.format(consent="bruno dm: /consentement public"))
+    nudge = next(d for d in agreed if d.template == "sos/nudge")
+    assert "@bruno" in nudge.text
