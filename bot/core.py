@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from bot.commands.registry import COMMANDS, parser
 from bot.config import SpaceConfig
 from bot.context import Context, UserError
 from bot.db.database import Database
-from bot.db.models import Channel, Member, Outbox, Post, ProcessedEvent, Role, ScheduledStep, Space
+from bot.db.models import Channel, Member, Post, ProcessedEvent, Role, Space
 from bot.events import (
     CommandInvoked,
     CoreEvent,
@@ -31,16 +31,14 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import POST_OBSERVERS, REACTION_OBSERVERS, STEP_HANDLERS, StepRun
+from bot.hooks import POST_OBSERVERS, REACTION_OBSERVERS
 from bot.members import ensure_role, get_or_create_member, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, ThreadRef, UserRef
+from bot.spaces import sync_spaces, upsert_channel
+from bot.sweep import next_due, sweep
 
 log = logging.getLogger(__name__)
-
-CHANNEL_KINDS = {"sos": "sos", "general": "general", "announcements": "announcements",
-                 "trainers": "trainers", "formateurs": "trainers"}  # fmt: skip
-
 
 def _event_platform(event: CoreEvent) -> str:
     if isinstance(event, PostCreated):
@@ -50,18 +48,6 @@ def _event_platform(event: CoreEvent) -> str:
     if isinstance(event, ReactionAdded | CommandInvoked | MemberRolesChanged):
         return event.user.platform
     raise TypeError(type(event))
-
-
-def platform_of_user_id(raw: str) -> tuple[str, str]:
-    """Config lists people by id; the id's shape says its platform ("discord:42" forces one)."""
-    prefix, sep, rest = raw.partition(":")
-    if sep and not raw.startswith("@") and prefix.isalpha() and prefix.islower():
-        return prefix, rest
-    if raw.startswith("@") and ":" in raw:
-        return "matrix", raw
-    if raw.isdigit():
-        return "discord", raw
-    return "console", raw
 
 
 @lru_cache(maxsize=256)
@@ -98,59 +84,11 @@ class Core:
         return self.referentials[ref_id]
 
     async def sync_spaces(self, spaces: list[SpaceConfig]) -> None:
-        """Make the database agree with the configuration: spaces, their channels, configured roles."""
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            for cfg in spaces:
-                space = await session.get(Space, cfg.id)
-                data = cfg.model_dump(mode="json")
-                if space is None:
-                    session.add(Space(id=cfg.id, referential_id=cfg.referential, language=cfg.language,
-                                      settings=data))
-                else:
-                    space.referential_id, space.language, space.settings = cfg.referential, cfg.language, data
-                await session.flush()
-                for platform, mapping in (("matrix", cfg.matrix), ("discord", cfg.discord)):
-                    for kind, channel_id in mapping.items():
-                        if kind in CHANNEL_KINDS and isinstance(channel_id, str | int):
-                            await self._upsert_channel(session, cfg.id, platform, str(channel_id),
-                                                       CHANNEL_KINDS[kind], kind)
-                await session.execute(
-                    delete(Role).where(Role.space_id == cfg.id, Role.source == "config")
-                )
-                await session.flush()
-                groups = {
-                    raw: name
-                    for name, spec in cfg.groups.items()
-                    for raw in spec.get("trainers", []) + spec.get("members", [])
-                }
-                for role, people in cfg.roles.items():
-                    for raw in people:
-                        platform, ident = platform_of_user_id(raw)
-                        member = await get_or_create_member(session, UserRef(platform, ident), now)
-                        await ensure_role(session, cfg.id, member.id, role, groups.get(raw, ""))
-                for raw, group in groups.items():
-                    platform, ident = platform_of_user_id(raw)
-                    member = await get_or_create_member(session, UserRef(platform, ident), now)
-                    await ensure_role(session, cfg.id, member.id, "member", group)
+        await sync_spaces(self.db, self.clock.now(), spaces)
 
     async def register_channel(self, space_id: str, channel: ChannelRef, kind: str, name: str = "") -> None:
         async with self.db.transaction() as session:
-            await self._upsert_channel(session, space_id, channel.platform, channel.id, kind, name)
-
-    async def _upsert_channel(
-        self, session: AsyncSession, space_id: str, platform: str, channel_id: str, kind: str, name: str
-    ) -> None:
-        row = (
-            await session.execute(
-                select(Channel).where(Channel.platform == platform, Channel.platform_channel_id == channel_id)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            session.add(Channel(space_id=space_id, platform=platform, platform_channel_id=channel_id,
-                                kind=kind, name=name))
-        else:
-            row.space_id, row.kind, row.name = space_id, kind, name or row.name
+            await upsert_channel(session, space_id, channel.platform, channel.id, kind, name)
 
     async def set_role(self, space_id: str, user: UserRef, role: str, group: str = "") -> None:
         async with self.db.transaction() as session:
@@ -242,7 +180,7 @@ class Core:
     ) -> Context | None:
         channel_row = None if is_direct else await self._channel(session, channel)
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
-            await self._upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
+            await upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
             await session.flush()
             channel_row = await self._channel(session, channel)
         if not is_direct and channel_row is None:
@@ -360,58 +298,10 @@ class Core:
     # ---- time ----------------------------------------------------------------------------------
 
     async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 50) -> int:
-        """Fire every step due at `now`, oldest first, each once.
-
-        Steps are taken in small batches per transaction (commits dominate the cost of a catch-up after
-        downtime); each step runs in its own savepoint so one failing handler does not undo the others.
-        """
-        now = now or self.clock.now()
-        fired = 0
-        while fired < limit:
-            size = min(batch, limit - fired)
-            count = await self.db.run_with_retry(lambda s, size=size: self._fire_batch(s, now, size))
-            if not count:
-                break
-            fired += count
-        return fired
-
-    async def _fire_batch(self, session: AsyncSession, now: datetime, batch: int) -> int:
-        query = (
-            select(ScheduledStep)
-            .where(ScheduledStep.state == "pending", ScheduledStep.due_at <= now)
-            .order_by(ScheduledStep.due_at, ScheduledStep.id)
-            .limit(batch)
-        )
-        if self.db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        steps = list((await session.execute(query)).scalars())
-        for step in steps:
-            step.state, step.fired_at = "done", now
-            handler = STEP_HANDLERS.get(step.kind)
-            if handler is None:
-                log.error("no handler for step kind %s", step.kind)
-                continue
-            try:
-                async with session.begin_nested():
-                    await handler(StepRun(core=self, session=session, step=step, now=now))
-            except Exception:
-                log.exception("step %s (%s) failed; marked failed", step.id, step.kind)
-                step.state = "failed"
-        return len(steps)
+        return await sweep(self, now or self.clock.now(), limit, batch)
 
     async def next_due(self) -> datetime | None:
-        async with self.db.transaction() as session:
-            step = await session.scalar(
-                select(func.min(ScheduledStep.due_at)).where(ScheduledStep.state == "pending")
-            )
-            out = await session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
-        candidates = [t for t in (step, out) if t is not None]
-        if not candidates:
-            return None
-        # func.min bypasses the column type on some drivers: make sure the value is aware UTC.
-        from datetime import UTC
-
-        return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in candidates)
+        return await next_due(self.db)
 
     async def member_by_user(self, session: AsyncSession, user: UserRef) -> Member | None:
         return (

@@ -41,7 +41,7 @@ def _iso(value: datetime | None) -> str | None:
 
 async def find_member(session: AsyncSession, raw: str) -> Member | None:
     """A member by platform id (`@alice:hs`, a Discord snowflake, a console name) or `platform:id`."""
-    from bot.core import platform_of_user_id
+    from bot.spaces import platform_of_user_id
 
     platform, ident = platform_of_user_id(raw.strip())
     return (await session.execute(
