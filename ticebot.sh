@@ -22,21 +22,30 @@ install() {  # $1: extras spec ("" or "[test]")
   fi
 }
 
+PG_DATA=""
+PG_BIN=""
+PG_AS=()
+
 ensure_postgres() {
   # The persistence suite runs on PostgreSQL too. If nothing listens on 5432 but the server is installed
-  # (Debian layout), start a throwaway cluster for this run.
+  # (Debian layout), start a throwaway cluster for this run; stop_postgres removes it afterwards.
   if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then return; fi
   local initdb; initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -z "$initdb" ]; then echo "ticebot: PostgreSQL absent (tests PostgreSQL ignorés hors CI)" >&2; return; fi
-  local bindir; bindir=$(dirname "$initdb")
-  local data; data=$(mktemp -d /tmp/ticebot-pg.XXXXXX)
-  chown postgres "$data" 2>/dev/null || true
-  local as=(); [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
-  "${as[@]}" "$bindir/initdb" -D "$data" -A trust -U postgres >/dev/null
-  "${as[@]}" "$bindir/pg_ctl" -D "$data" -o "-c fsync=off -c listen_addresses=127.0.0.1 -p 5432 -k /tmp" \
-    -l "$data/log" -w start >/dev/null
-  "${as[@]}" "$bindir/psql" -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null 2>&1 || true
-  echo "ticebot: cluster PostgreSQL temporaire démarré dans $data" >&2
+  PG_BIN=$(dirname "$initdb")
+  PG_DATA=$(mktemp -d /tmp/ticebot-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DATA"; PG_AS=(runuser -u postgres --); fi
+  "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres >/dev/null
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -o "-c fsync=off -c listen_addresses=127.0.0.1 -p 5432 -k /tmp" \
+    -l "$PG_DATA/log" -w start >/dev/null
+  "${PG_AS[@]}" "$PG_BIN/psql" -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null 2>&1 || true
+  echo "ticebot: cluster PostgreSQL temporaire démarré dans $PG_DATA" >&2
+}
+
+stop_postgres() {
+  [ -n "$PG_DATA" ] || return 0
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" stop -m fast >/dev/null 2>&1 || true
+  rm -rf "$PG_DATA"
 }
 
 command="${1:-demo}"
@@ -49,8 +58,10 @@ case "$command" in
   test)
     install "[test]"
     ensure_postgres
-    .venv/bin/ruff check .
-    exec .venv/bin/python -m pytest "$@"
+    status=0
+    .venv/bin/ruff check . && .venv/bin/python -m pytest "$@" || status=$?
+    stop_postgres
+    exit "$status"
     ;;
   *)
     install ""
