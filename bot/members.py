@@ -14,6 +14,33 @@ VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
 STAFF_ROLES = ("trainer", "coordinator")
 
 
+def platform_of_user_id(raw: str) -> tuple[str, str]:
+    """Config lists people by id; the id's shape says its platform ("discord:42" forces one)."""
+    prefix, sep, rest = raw.partition(":")
+    if sep and not raw.startswith("@") and prefix.isalpha() and prefix.islower():
+        return prefix, rest
+    if raw.startswith("@") and ":" in raw:
+        return "matrix", raw
+    if raw.isdigit():
+        return "discord", raw
+    return "console", raw
+
+
+async def find_member(session: AsyncSession, raw: str) -> Member | None:
+    """For admin commands: by platform id (`@alice:hs`, Discord id, console name) or `platform:id`;
+    else by display name, only when exactly one member has it."""
+    platform, ident = platform_of_user_id(raw.strip())
+    exact = (await session.execute(
+        select(Member).where(Member.platform == platform, Member.platform_user_id == ident)
+    )).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    named = list((await session.execute(
+        select(Member).where(Member.display_name == raw.strip()).limit(2)
+    )).scalars())
+    return named[0] if len(named) == 1 else None
+
+
 async def get_or_create_member(session: AsyncSession, user: UserRef, now: datetime) -> Member:
     member = (
         await session.execute(

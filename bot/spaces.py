@@ -10,23 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import SpaceConfig
 from bot.db.database import Database
 from bot.db.models import Channel, Role, Space
-from bot.members import ensure_role, get_or_create_member
+from bot.members import ensure_role, get_or_create_member, platform_of_user_id
 from bot.refs import UserRef
 
 CHANNEL_KINDS = {"sos": "sos", "general": "general", "announcements": "announcements",
                  "trainers": "trainers", "formateurs": "trainers"}  # fmt: skip
-
-
-def platform_of_user_id(raw: str) -> tuple[str, str]:
-    """Config lists people by id; the id's shape says its platform ("discord:42" forces one)."""
-    prefix, sep, rest = raw.partition(":")
-    if sep and not raw.startswith("@") and prefix.isalpha() and prefix.islower():
-        return prefix, rest
-    if raw.startswith("@") and ":" in raw:
-        return "matrix", raw
-    if raw.isdigit():
-        return "discord", raw
-    return "console", raw
 
 
 async def upsert_channel(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import Base
 
 log = logging.getLogger(__name__)
+
+
+DEFAULT_URL = "sqlite+aiosqlite:///ticebot.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL an admin command uses: --database, else $TICEBOT_DATABASE_URL, else ./ticebot.db."""
+    return explicit or os.environ.get("TICEBOT_DATABASE_URL") or DEFAULT_URL
 
 
 class DatabaseUnavailable(Exception):

@@ -48,16 +48,6 @@ def credential(
     }
 
 
-async def find_member(session: AsyncSession, who: str) -> Member | None:
-    """By `platform:id`, platform id or display name."""
-    platform, _, ident = who.partition(":")
-    if ident and platform in ("console", "matrix", "discord"):
-        query = select(Member).where(Member.platform == platform, Member.platform_user_id == ident)
-    else:
-        query = select(Member).where((Member.platform_user_id == who) | (Member.display_name == who))
-    return (await session.execute(query.order_by(Member.id).limit(1))).scalar_one_or_none()
-
-
 async def badges_for(
     session: AsyncSession, member: Member, referentials: dict[str, Referential], space_id: str | None = None
 ) -> list[tuple[Declaration, dict[str, Any]]]:

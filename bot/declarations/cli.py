@@ -10,16 +10,17 @@ from typing import Any
 
 import typer
 
-from bot.db.database import Database
+from bot.db.database import DEFAULT_URL, Database
 from bot.db.models import Space
-from bot.declarations.badges import UNSIGNED_NOTE, badges_for, find_member
+from bot.declarations.badges import UNSIGNED_NOTE, badges_for
 from bot.declarations.bilan import BilanRow, bilan_rows, to_csv, to_html, to_pdf
+from bot.members import find_member
 from bot.referential.loader import load_all
 
-DEFAULT_DB = "sqlite+aiosqlite:///ticebot.db"
 export_app = typer.Typer(help="Exports : bilan pour le jury, badges Open Badges 3.0.", no_args_is_help=True)
 
-DatabaseOption = typer.Option(DEFAULT_DB, "--database", help="URL de la base (défaut : ticebot.db local).")
+DatabaseOption = typer.Option(DEFAULT_URL, "--database", envvar="TICEBOT_DATABASE_URL",
+                              help="URL de la base (défaut : $TICEBOT_DATABASE_URL ou ticebot.db).")
 
 
 def _fail(message: str) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from bot.db.database import database_url
 
 digest_app = typer.Typer(help="Bilans hebdomadaires (digests).", no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def preview(
     if lang is not None and lang not in ("fr", "en"):
         typer.echo("--lang : fr ou en", err=True)
         raise typer.Exit(2)
-    url = database or os.environ.get("TICEBOT_DATABASE_URL") or "sqlite+aiosqlite:///ticebot.db"
+    url = database_url(database)
     try:
         text = asyncio.run(preview_text(space, url, lang, chart))
     except LookupError:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
-from bot.db.database import Database
+from bot.db.database import Database, database_url
+from bot.members import find_member
 from bot.privacy.erase import Erasure, erase_member
-from bot.privacy.export import collect, find_member, write_files
+from bot.privacy.export import collect, write_files
 
 member_app = typer.Typer(help="Données personnelles d'un membre : export (droit d'accès), effacement.",
                          no_args_is_help=True)
@@ -22,7 +22,7 @@ DatabaseOption = typer.Option(None, "--database", help="URL de la base (défaut 
 
 
 def _url(database: str | None) -> str:
-    return database or os.environ.get("TICEBOT_DATABASE_URL") or "sqlite+aiosqlite:///ticebot.db"
+    return database_url(database)
 
 
 def _fail(message: str) -> None:

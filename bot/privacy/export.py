@@ -39,16 +39,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def find_member(session: AsyncSession, raw: str) -> Member | None:
-    """A member by platform id (`@alice:hs`, a Discord snowflake, a console name) or `platform:id`."""
-    from bot.spaces import platform_of_user_id
-
-    platform, ident = platform_of_user_id(raw.strip())
-    return (await session.execute(
-        select(Member).where(Member.platform == platform, Member.platform_user_id == ident)
-    )).scalar_one_or_none()
-
-
 def _is_to(payload: dict[str, Any], user: UserRef) -> bool:
     to = payload.get("user") or {}
     return to.get("platform") == user.platform and to.get("id") == user.id
