@@ -90,6 +90,11 @@ class Core:
         async with self.db.transaction() as session:
             await upsert_channel(session, space_id, channel.platform, channel.id, kind, name)
 
+    async def set_language(self, user: UserRef, language: str) -> None:
+        async with self.db.transaction() as session:
+            member = await get_or_create_member(session, user, self.clock.now())
+            member.language = language
+
     async def set_role(self, space_id: str, user: UserRef, role: str, group: str = "") -> None:
         async with self.db.transaction() as session:
             member = await get_or_create_member(session, user, self.clock.now())

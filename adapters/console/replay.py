@@ -52,6 +52,7 @@ class Replay:
         self.spaces: dict[str, _Space] = {}
         self.current_space: str | None = None
         self.people: dict[str, str] = {}  # name -> space
+        self.languages: dict[str, str] = {}  # name -> preferred language (member lang=en)
         self.threads: list[ThreadRef] = []
         self.current_thread: ThreadRef | None = None
         self.last_post: dict[str, MessageRef] = {}  # per person, for edits
@@ -68,6 +69,8 @@ class Replay:
             settings = Settings(spaces=[s.config for s in self.spaces.values()])
             self.app = await TicebotApp.create(settings, clock=self.clock, database_url=self.database_url)
             self.app.register_adapter(self.adapter)
+            for name, lang in self.languages.items():
+                await self.app.core.set_language(self._user(name), lang)
             for space_id, space in self.spaces.items():
                 for name, kind in space.channels.items():
                     await self.app.core.register_channel(space_id, ChannelRef("console", name), kind, name)
@@ -149,6 +152,10 @@ class Replay:
         if self.app is not None:
             await self.app.core.set_role(self.current_space or "", self._user(step.who), step.target,
                                          step.options.get("group", ""))
+        if lang := step.options.get("lang"):
+            self.languages[step.who] = lang
+            if self.app is not None:
+                await self.app.core.set_language(self._user(step.who), lang)
 
     def _user(self, name: str) -> UserRef:
         return UserRef("console", name, name)

@@ -85,7 +85,7 @@ def parse_line(raw: str, line_no: int) -> Step | None:
         return Step(line_no, "at", when=parse_time(rest, line_no))
     if line.startswith("+"):
         try:
-            return Step(line_no, "advance", delta=parse_duration(line.split()[0]))
+            return Step(line_no, "advance", delta=parse_duration(line))
         except ValueError as exc:
             raise ScriptError(line_no, str(exc)) from exc
     if word == "thread":
