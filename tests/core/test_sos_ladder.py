@@ -169,3 +169,18 @@ async def test_the_nudge_names_people_with_the_matching_validated_competence_onl
     agreed = await replay_text(ROUTING.format(consent="bruno dm: /consentement public"))
     nudge = next(d for d in agreed if d.template == "sos/nudge")
     assert "@bruno" in nudge.text
+
+
+async def test_the_referent_dm_goes_to_the_askers_group_formateur_only() -> None:
+    script = """
+space demo delay=4d
+member alice group=A
+member bruno group=B
+trainer fabienne group=A
+trainer gilles group=B
+at 2026-09-07T09:00
+alice in sos: Comment créer un QCM dans l'ENT ?
++2d
+"""
+    delivered = await replay_text(script)
+    assert [d.to for d in delivered if d.template == "sos/referent"] == ["fabienne"]
