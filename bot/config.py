@@ -141,6 +141,10 @@ class MatrixConfig(_Strict):
 
 class DiscordConfig(_Strict):
     token_env: str = "TICEBOT_DISCORD_TOKEN"
+    # A Discord-compatible server instead of Discord: its API base ("http://host:3001/api/v9") and,
+    # if its API does not answer GET /gateway, its gateway ("ws://host:3002").
+    api_base: str | None = None
+    gateway_url: str | None = None
 
     def token(self) -> str:
         value = os.environ.get(self.token_env)

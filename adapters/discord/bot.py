@@ -21,6 +21,7 @@ from adapters.base import EventSink, RetryLater
 from adapters.discord import commands as slash
 from adapters.discord import translate
 from adapters.discord.deliver import Deliverer
+from adapters.discord.endpoints import configure_endpoints
 from adapters.discord.locations import MessageLocations
 from adapters.discord.spaces import SpaceDirectory
 from adapters.discord.views import DeclarationButton
@@ -264,6 +265,7 @@ async def start_discord(config: DiscordConfig, app: Any) -> None:
     Problems a person must fix in the configuration or the developer portal become ConfigError.
     """
     token = config.token()  # ConfigError when the variable is empty: said before any connection
+    await configure_endpoints(config)
     adapter = DiscordAdapter.for_app(app)
     try:
         await adapter.run(token)
