@@ -154,7 +154,11 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
         values = dict(who=user_ref(author), validator=ctx.user, comment=review.comment or "",
                       private=decl.is_private, **_item(decl))
         template = f"declarations/{to_state}"
-        if decl.is_private or not decl.thread_root_id:
+        # A decision about a person (validated, refused) is shown in a public thread only if they chose
+        # to make their declarations public (/confidentialite public); a request for precisions stays in
+        # the thread, where the member answers it.
+        decision_in_private = to_state != "needs_info" and not author.declarations_public
+        if decl.is_private or not decl.thread_root_id or decision_in_private:
             ctx.out.direct(author, template, **values)
         else:
             ctx.out.reply(decl_thread(decl), template, **values)

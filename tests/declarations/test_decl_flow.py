@@ -88,13 +88,27 @@ expect declarations/validated to alice
 async def test_buttons_args_work_anywhere(run: Run) -> None:
     """Discord buttons send `#<id> <text>`: in the formateurs' room too."""
     replay = await run("""
+alice dm: /confidentialite public
 alice in general: /declare B1-1 Travail en équipe sur un pad
 fabienne in formateurs: /valider #1 Très bon travail collaboratif
 expect declarations/validated
 """)
     assert ("declarations/review_done", "fabienne") in [(d.template, d.to) for d in replay.delivered]
     validated = [d for d in replay.delivered if d.template == "declarations/validated"][0]
-    assert validated.channel == "general" and validated.thread == "m1"
+    assert validated.channel == "general" and validated.thread == "m2"
+
+
+async def test_decisions_on_a_public_declaration_stay_private_by_default(run: Run) -> None:
+    replay = await run("""
+alice in general: /declare B1-1 Travail en équipe sur un pad
+fabienne reply: /precisions Avec quels collègues ?
+alice reply: Avec l'équipe de lettres.
+fabienne reply: /refuser Il manque la trace du pad.
+""")
+    asked = [d for d in replay.delivered if d.template == "declarations/needs_info"][0]
+    refused = [d for d in replay.delivered if d.template == "declarations/not_validated"][0]
+    assert asked.channel == "general"  # the question is asked where the member answers it
+    assert refused.to == "alice" and refused.channel == ""  # the refusal is not shown to the channel
 
 
 async def test_declare_on_thread_post_links_trace(run: Run) -> None:

@@ -289,6 +289,7 @@ async def test_power_level_makes_a_formateur(world: World, bots: list[Bot]) -> N
 @pytest.mark.skipif("declare" not in COMMANDS, reason="the declaration feature is not in the core yet")
 async def test_declaration_in_a_thread_validated_by_a_formateur(world: World, bots: list[Bot]) -> None:
     bots.append(await start_bot(world.settings(delay="1h")))
+    await world.alice.say(world.general, "!confidentialite public")  # decisions shown in the thread
     root = await world.alice.say(world.general, "Ma séquence avec le TNI en 5e")
     await world.alice.say(world.general, "!declare B2-3 https://example.org/ma-sequence", thread=root)
     declared = await world.alice.wait_template("declarations/declared", world.general)
