@@ -84,3 +84,17 @@ def test_unknown_referential_in_config_is_refused_at_start(tmp_path: Path) -> No
                       '[[spaces]]\nid = "x"\nreferential = "b2i"\n', encoding="utf-8")
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 2 and "b2i" in result.output
+
+
+def test_an_unreachable_database_at_start_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "ticebot.toml"
+    config.write_text(f'[database]\nurl = "postgresql+asyncpg://ticebot:secret@127.0.0.1:{port}/x"\n[discord]\n'
+                      '[[spaces]]\nid = "x"\n', encoding="utf-8")
+    result = runner.invoke(app, ["run", "--config", str(config)], env={"TICEBOT_DISCORD_TOKEN": "t"})
+    assert result.exit_code == 2
+    assert "injoignable" in result.output and "secret" not in result.output
