@@ -107,8 +107,10 @@ async def test_oublier_needs_confirmation_within_ten_minutes(data_dir: Path) -> 
         await replay.close()
 
 
-async def test_erasure_leaves_no_name_id_or_text_and_keeps_the_figures(data_dir: Path, caplog) -> None:
-    replay = Replay()
+async def test_erasure_leaves_no_name_id_or_text_and_keeps_the_figures(
+    data_dir: Path, caplog, database_url: str
+) -> None:
+    replay = Replay(database_url=database_url)
     try:
         await replay.run_script(SCENARIO)
         assert _exports(data_dir), "the export files exist before erasure"

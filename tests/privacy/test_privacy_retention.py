@@ -49,9 +49,10 @@ async def _snapshot(replay: Replay) -> dict:
         }
 
 
-async def test_daily_purge_removes_old_text_and_keeps_certification_records(tmp_path, monkeypatch) -> None:
+async def test_daily_purge_removes_old_text_and_keeps_certification_records(tmp_path, monkeypatch,
+                                                                            database_url: str) -> None:
     monkeypatch.setenv("TICEBOT_DATA_DIR", str(tmp_path / "exports"))
-    replay = Replay()
+    replay = Replay(database_url=database_url)
     try:
         await replay.run_script(HEADER)
         replay.spaces["demo"].config.retention_days = 30
