@@ -11,12 +11,14 @@ def test_examples_files_are_not_referentials() -> None:
     assert check() == []
 
 
-@pytest.mark.parametrize("ref_id", ["c2i2e", "crcn"])
+@pytest.mark.parametrize("ref_id", ["c2i2e", "crcn", "ambassadeurs"])
 def test_seeds_cover_every_competence(refs, ref_id) -> None:
     ref = refs[ref_id]
     posts = seed_examples(ref_id)
     for competence in ref.competences():
-        assert 4 <= sum(1 for _, c in posts if c == competence.code) <= 6, competence.code
+        # Enough varied posts per code (tools, levels, situations); not so many that seeds drown
+        # the official wording.
+        assert 8 <= sum(1 for _, c in posts if c == competence.code) <= 12, competence.code
     assert {c for _, c in posts} <= {c.code for c in ref.competences()}
     assert set(load_seeds(ref_id).terms) <= {c.code for c in ref.competences()}
 
