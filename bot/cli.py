@@ -155,6 +155,10 @@ def run(config: Annotated[Path, typer.Option("--config", "-c")] = Path("ticebot.
 
     settings = _settings(config)
     logging.basicConfig(level=settings.bot.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
+        # matrix-nio logs every event of every sync at INFO ("handling event of type …"), alembic its plugins.
+        for noisy in ("nio", "alembic.runtime.plugins"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         asyncio.run(run_from_settings(settings))
     except ConfigError as exc:

@@ -32,6 +32,7 @@ from bot.events import CoreEvent
 log = logging.getLogger(__name__)
 
 ReferentialLookup = Callable[[str], Any]
+READY_WAIT = 3.0  # seconds a delivery waits for the gateway before being retried later
 
 
 def intents() -> discord.Intents:
@@ -242,8 +243,13 @@ class DiscordAdapter:
     async def deliver_keyed(self, action: CoreAction, key: str | None) -> str | None:
         """`key` is the outbox row's idempotency key, sent as the message nonce (see deliver.nonce)."""
         if not self.client.is_ready():
-            # Before the gateway is up the caches are empty and the session may not exist yet.
-            raise RetryLater("discord: not connected yet", retry_after=5.0)
+            # Before the gateway is up the caches are empty and the session may not exist yet. discord.py
+            # is ready ~2 s after the guilds arrive (guild_ready_timeout): wait that long rather than
+            # leave a message posted meanwhile (and everything queued behind it) for the next retry.
+            try:
+                await asyncio.wait_for(self.client.wait_until_ready(), timeout=READY_WAIT)
+            except (TimeoutError, RuntimeError) as exc:  # RuntimeError: not logged in yet
+                raise RetryLater("discord: not connected yet", retry_after=5.0) from exc
         return await self.deliverer.deliver(action, key)
 
     async def run(self, token: str) -> None:

@@ -188,6 +188,10 @@ class FakeDiscordAPI:
     def handle(self, method: str, url: str, kwargs: dict[str, Any]) -> FakeResponse:
         path = unquote(urlsplit(url).path.removeprefix("/api/v10"))
         body, files = _decode(kwargs.get("data"))
+        return self.answer(method, path, body, files)
+
+    def answer(self, method: str, path: str, body: Any, files: list[str]) -> FakeResponse:
+        """The answer to a decoded request (`path` without the /api/v10 prefix); recorded in `calls`."""
         self.calls.append(Call(method, path, body, files))
         for failure in self._failures:
             if failure.method == method and failure.path.fullmatch(path):
