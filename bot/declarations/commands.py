@@ -151,18 +151,20 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
         await cancel_reminders(ctx.session, decl.id)
         author = await ctx.session.get(Member, decl.member_id)
         assert author is not None
-        values = dict(who=user_ref(author), validator=ctx.user, comment=review.comment or "",
-                      private=decl.is_private, **_item(decl))
-        template = f"declarations/{to_state}"
         # A decision about a person (validated, refused) is shown in a public thread only if they chose
         # to make their declarations public (/confidentialite public); a request for precisions stays in
         # the thread, where the member answers it.
         decision_in_private = to_state != "needs_info" and not author.declarations_public
-        if decl.is_private or not decl.thread_root_id or decision_in_private:
+        told_privately = decl.is_private or not decl.thread_root_id or decision_in_private
+        values = dict(who=user_ref(author), validator=ctx.user, comment=review.comment or "",
+                      private=told_privately, **_item(decl))
+        template = f"declarations/{to_state}"
+        if told_privately:
             ctx.out.direct(author, template, **values)
         else:
             ctx.out.reply(decl_thread(decl), template, **values)
-        if ctx.is_direct or not in_thread(decl, ctx.thread):
+        # The validator sees the answer in the thread, or is told privately where it went.
+        if ctx.is_direct or not in_thread(decl, ctx.thread) or told_privately:
             ctx.private("declarations/review_done", state=to_state, **values)
 
 

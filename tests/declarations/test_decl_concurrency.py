@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Run, declarations, reviews
+from decl_support import Run, declarations, reviews
 from sqlalchemy import text
 
 from bot.context import UserError

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import HEADER
+from decl_support import HEADER
 from typer.testing import CliRunner
 
 from adapters.console.replay import Replay

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Run, declarations, reviews, templates
+from decl_support import Run, declarations, reviews, templates
 
 from bot.events import PostCreated
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef

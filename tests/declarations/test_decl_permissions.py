@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Run, declarations
+from decl_support import Run, declarations
 
 ROLES = ("member", "tutor", "trainer", "coordinator")
 REVIEW = {"valider": ("/valider ok", "declarations/validated", "validated"),

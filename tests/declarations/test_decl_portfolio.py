@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Run, declarations
+from decl_support import Run, declarations
 
 from bot.referential import load_all
 

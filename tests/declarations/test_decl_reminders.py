@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Run
+from decl_support import Run
 
 
 async def test_reminder_after_review_delay_then_coordinator(run: Run) -> None:

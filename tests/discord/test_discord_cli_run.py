@@ -20,7 +20,7 @@ from discord_server import DiscordServer
 from ticebot_process import TicebotProcess, start_ticebot, toml_string
 
 TOKEN = "e2e.Discord-Bot-Token.4f1c9b7e"
-DELAY_S = 6.0
+DELAY_S = 10.0
 GENERAL = p.text_channel(p.GENERAL, "general")
 
 

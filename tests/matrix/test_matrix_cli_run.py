@@ -21,7 +21,7 @@ from ticebot_process import TicebotProcess, start_ticebot, toml_string
 pytestmark = pytest.mark.matrix
 
 BOT_PASSWORD = "Bot-e2e-Secret-7f3a9c"
-DELAY_S = 6.0
+DELAY_S = 10.0
 QUESTION = "Comment partager un document avec mes élèves sans ENT ?"
 
 
