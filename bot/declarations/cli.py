@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin import on_member
 from bot.db.database import DEFAULT_URL, Database
-from bot.db.models import Space
+from bot.db.models import Member, Space
 from bot.declarations.badges import UNSIGNED_NOTE, badges_for
 from bot.declarations.bilan import BilanRow, bilan_rows, to_csv, to_html, to_pdf
-from bot.members import find_member
 from bot.referential.loader import load_all
 
 export_app = typer.Typer(help="Exports : bilan pour le jury, badges Open Badges 3.0.", no_args_is_help=True)
@@ -72,16 +73,10 @@ def bilan(
 
 
 async def _badges(who: str, space_id: str | None, url: str) -> tuple[str, list[tuple[Any, dict[str, Any]]]] | None:
-    db = Database(url)
-    try:
-        await db.create_schema()
-        async with db.transaction() as session:
-            member = await find_member(session, who)
-            if member is None:
-                return None
-            return member.platform_user_id, await badges_for(session, member, load_all(), space_id)
-    finally:
-        await db.dispose()
+    async def work(session: AsyncSession, member: Member) -> tuple[str, list[tuple[Any, dict[str, Any]]]]:
+        return member.platform_user_id, await badges_for(session, member, load_all(), space_id)
+
+    return await on_member(url, who, work)
 
 
 @export_app.command("badges")

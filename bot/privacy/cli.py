@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database, database_url
-from bot.members import find_member
+from bot.admin import on_member
+from bot.db.database import database_url
+from bot.db.models import Member
 from bot.privacy.erase import Erasure, erase_member
 from bot.privacy.export import collect, write_files
 
@@ -31,30 +33,18 @@ def _fail(message: str) -> None:
 
 
 async def _export(url: str, raw: str, space: str | None, out: Path | None, lang: str) -> tuple[Path, Path] | None:
-    db = Database(url)
-    try:
-        await db.create_schema()
-        async with db.transaction() as session:
-            member = await find_member(session, raw)
-            if member is None:
-                return None
-            data = await collect(session, member, space)
-            return write_files(data, member.language or lang, out=out, now=datetime.now(UTC))
-    finally:
-        await db.dispose()
+    async def work(session: AsyncSession, member: Member) -> tuple[Path, Path]:
+        data = await collect(session, member, space)
+        return write_files(data, member.language or lang, out=out, now=datetime.now(UTC))
+
+    return await on_member(url, raw, work)
 
 
 async def _erase(url: str, raw: str) -> Erasure | None:
-    db = Database(url)
-    try:
-        await db.create_schema()
-        async with db.transaction() as session:
-            member = await find_member(session, raw)
-            if member is None:
-                return None
-            return await erase_member(session, member, datetime.now(UTC))
-    finally:
-        await db.dispose()
+    async def work(session: AsyncSession, member: Member) -> Erasure:
+        return await erase_member(session, member, datetime.now(UTC))
+
+    return await on_member(url, raw, work)
 
 
 @member_app.command("export")
