@@ -220,8 +220,6 @@ class Core:
                                   space_hint=event.space_hint)
         if ctx is None:
             return
-        if ctx.member.erased_at is not None:
-            ctx.member.erased_at = None  # someone who asked to be forgotten and comes back starts afresh
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
         post = Post(
             space_id=ctx.space.id if ctx.space else None,
