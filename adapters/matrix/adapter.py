@@ -17,6 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nio import (
@@ -46,7 +47,8 @@ from adapters.matrix.translate import (
 from bot.actions import CoreAction
 from bot.config import MatrixConfig, Settings
 from bot.events import CoreEvent, MemberRolesChanged
-from bot.refs import UserRef
+from bot.refs import ChannelRef, UserRef
+from bot.spaces import CHANNEL_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class MatrixAdapter:
         kv: KeyValue,
         sink: EventSink,
         *,
+        register_channel: Callable[[str, ChannelRef, str], Awaitable[None]] | None = None,
         client: AsyncClient | None = None,
         timeline_limit: int = 100,
         long_poll_ms: int = 30_000,
@@ -78,6 +81,7 @@ class MatrixAdapter:
         self.rooms = RoomMap.from_settings(settings)
         self.kv = kv
         self.sink = sink
+        self.register_channel = register_channel
         self.client = client or make_client(self.config)
         self.deliverer = MatrixDeliverer(self.client, kv)
         self.sync = SyncLoop(self.client, kv, self, timeline_limit=timeline_limit, long_poll_ms=long_poll_ms)
@@ -96,8 +100,22 @@ class MatrixAdapter:
     async def start(self) -> None:
         """Log in, then catch up: the first sync hands over every event posted while the bot was down."""
         await login(self.client, self.config, self.kv)
+        await self._resolve_aliases()
         await self.sync.start()
         await self.sync.sync_once(timeout_ms=0)
+
+    async def _resolve_aliases(self) -> None:
+        """A room named by alias in the config is known to the core by its id from now on."""
+        for alias in self.rooms.aliases():
+            response = await self.client.room_resolve_alias(alias)
+            room_id = getattr(response, "room_id", None)
+            if not room_id:
+                log.warning("matrix: room alias %s could not be resolved", alias)
+                continue
+            info = self.rooms.add_resolved(alias, room_id)
+            if self.register_channel is not None:
+                kind = info.kind if info.kind in CHANNEL_KINDS.values() else "general"
+                await self.register_channel(info.space_id, ChannelRef(PLATFORM, room_id), kind)
 
     async def run_forever(self) -> None:
         self._task = asyncio.current_task()  # type: ignore[assignment]

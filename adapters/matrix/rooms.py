@@ -36,6 +36,15 @@ class RoomMap:
                     result.config_users.update(u for u in users if u.startswith("@"))
         return result
 
+    def aliases(self) -> list[str]:
+        """Rooms configured by alias (`#sos:example.org`) rather than id: resolved once logged in."""
+        return [key for key in self.rooms if key.startswith("#")]
+
+    def add_resolved(self, alias: str, room_id: str) -> RoomInfo:
+        info = self.rooms[alias]
+        self.rooms[room_id] = info
+        return info
+
     def get(self, room_id: str) -> RoomInfo | None:
         return self.rooms.get(room_id)
 

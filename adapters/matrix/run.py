@@ -26,7 +26,7 @@ async def start_matrix(config: MatrixConfig, app: TicebotApp) -> None:
     instead of burning retry attempts on a client that cannot send.
     """
     settings = app.settings.model_copy(update={"matrix": config})
-    adapter = MatrixAdapter(settings, kv=app, sink=app.submit)
+    adapter = MatrixAdapter(settings, kv=app, sink=app.submit, register_channel=app.core.register_channel)
     failures = 0
     try:
         while True:

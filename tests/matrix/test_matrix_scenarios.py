@@ -360,3 +360,24 @@ async def test_outgoing_image_and_reaction_on_the_real_server(world: World, bots
     _room, reaction = await world.alice.wait_for(lambda r, s: s.get("type") == "m.reaction")
     assert reaction["sender"] == world.bot_user
     assert reaction["content"]["m.relates_to"] == {"rel_type": "m.annotation", "event_id": said, "key": "👋"}
+
+
+async def test_rooms_configured_by_alias_are_resolved_at_start(world: World, bots: list[Bot]) -> None:
+    server = world.claire.user_id.split(":", 1)[1]
+    alias = f"#sos-{world.homeserver.unique('alias')}:{server}"
+    put = await world.claire.client.room_put_alias(alias, world.sos)
+    assert not hasattr(put, "status_code"), put
+    settings = world.settings(delay="1h")
+    settings.spaces[0].matrix["sos"] = alias
+    app = await TicebotApp.create(settings)
+    from adapters.matrix.adapter import MatrixAdapter
+
+    adapter = MatrixAdapter(settings, kv=app, sink=app.submit, long_poll_ms=2_000,
+                            register_channel=app.core.register_channel)
+    app.register_adapter(adapter)
+    await adapter.start()
+    bots.append(Bot(app, adapter, [asyncio.create_task(adapter.run_forever()),
+                                   asyncio.create_task(app.run_forever())]))
+    q = await world.alice.say(world.sos, QUESTION)
+    received = await world.alice.wait_template("sos/received", world.sos)
+    assert thread_of(received) == q
