@@ -83,3 +83,26 @@ def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("TICEBOT_DATA_DIR", None)
     else:
         os.environ["TICEBOT_DATA_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real Synapse on a free 127.0.0.1 port for the whole run (Matrix and cross-platform tests).
+
+    Without matrix-synapse installed these tests are skipped locally, but fail in CI (CI=true) so a
+    broken install never passes silently.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("synapse") is None:
+        reason = "matrix-synapse is not installed (pip install -e '.[test]')"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from matrix_homeserver import start_homeserver
+
+    server = start_homeserver(tmp_path_factory.mktemp("synapse"))
+    try:
+        yield server
+    finally:
+        server.stop()

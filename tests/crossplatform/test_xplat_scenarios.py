@@ -15,9 +15,6 @@ Timings are printed (`pytest -s`) by each test.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,29 +81,11 @@ async def test_discord_matches_console(path: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ Matrix
 
 
-@pytest.fixture(scope="module")
-def xplat_homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A Synapse for these scenarios, like tests/matrix's session one (whose fixture is not visible from
-    here): skipped locally without matrix-synapse, a failure under CI=true."""
-    if importlib.util.find_spec("synapse") is None:
-        reason = "matrix-synapse is not installed (pip install -e '.[test]')"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from matrix_homeserver import start_homeserver  # on sys.path thanks to xplat_drivers
-
-    server = start_homeserver(tmp_path_factory.mktemp("xplat-synapse"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.matrix
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
-async def test_matrix_matches_console(path: Path, xplat_homeserver: Any, tmp_path: Path) -> None:
+async def test_matrix_matches_console(path: Path, homeserver: Any, tmp_path: Path) -> None:
     scenario, console = await reference(path)
-    matrix_run = await run_matrix(scenario, xplat_homeserver, tmp_path)
+    matrix_run = await run_matrix(scenario, homeserver, tmp_path)
     print(f"\n{path.stem}: matrix {matrix_run.seconds:.2f} s (1 scenario day = {SECONDS_PER_DAY} s)")
     detail = f"console:\n{show(console)}\nmatrix:\n{show(matrix_run)}"
     assert by_destination(matrix_run.outcomes) == by_destination(console.outcomes), detail
