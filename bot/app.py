@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.base import Adapter
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
@@ -21,7 +20,8 @@ from bot.db.database import Database
 from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
-from bot.hooks import STARTUP_HOOKS
+from bot.ports import Adapter
+from bot.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,11 @@ MAX_IDLE_SECONDS = 60.0
 
 
 class TicebotApp:
-    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+    def __init__(self, settings: Settings, db: Database, clock: Clock, registry: Registry | None = None) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.core = Core(db, clock, default_language=settings.bot.language)
+        self.core = Core(db, clock, default_language=settings.bot.language, registry=registry)
         self.adapters: dict[str, Adapter] = {}
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()
@@ -41,11 +41,12 @@ class TicebotApp:
 
     @classmethod
     async def create(
-        cls, settings: Settings, clock: Clock | None = None, database_url: str | None = None
+        cls, settings: Settings, clock: Clock | None = None, database_url: str | None = None,
+        registry: Registry | None = None,
     ) -> TicebotApp:
         db = Database(database_url or settings.database.url)
         await db.create_schema()
-        app = cls(settings, db, clock or SystemClock())
+        app = cls(settings, db, clock or SystemClock(), registry)
         app.core.referentials  # noqa: B018  (load and validate referentials now: refuse to start if broken)
         for space in settings.spaces:
             if space.referential not in app.core.referentials:
@@ -55,7 +56,7 @@ class TicebotApp:
                 raise ConfigError(f"espace « {space.id} » : référentiel inconnu « {space.referential} » "
                                   f"(disponibles : {known})")
         await app.core.sync_spaces(settings.spaces)
-        for hook in STARTUP_HOOKS:
+        for hook in app.core.registry.startup_hooks:
             await hook(app.core)
         await app.dispatcher.recover()
         return app

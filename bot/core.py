@@ -14,10 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import services  # noqa: F401  (registers commands, observers and step handlers)
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
-from bot.commands.registry import COMMANDS, parser
 from bot.config import SpaceConfig
 from bot.context import Context, UserError
 from bot.db.database import Database
@@ -31,10 +29,10 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import POST_OBSERVERS, REACTION_OBSERVERS
 from bot.members import ensure_role, get_or_create_member, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, ThreadRef, UserRef
+from bot.registry import Registry
 from bot.spaces import sync_spaces, upsert_channel
 from bot.sweep import next_due, sweep
 
@@ -56,11 +54,18 @@ def _parse_space_config(key: str, settings_json: str) -> SpaceConfig:
 
 
 class Core:
-    def __init__(self, db: Database, clock: Clock, default_language: str = "fr") -> None:
+    def __init__(
+        self, db: Database, clock: Clock, default_language: str = "fr", registry: Registry | None = None
+    ) -> None:
+        if registry is None:
+            from bot.wiring import build_registry
+
+            registry = build_registry()
         self.db = db
         self.clock = clock
         self.default_language = default_language
-        self.parser = parser()
+        self.registry = registry
+        self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
         self._taggers: dict[str, Any] = {}
 
@@ -241,16 +246,16 @@ class Core:
             await self._run_command(ctx, parsed)
         elif isinstance(parsed, UnknownCommand):
             ctx.say("errors/unknown_command", written=parsed.written,
-                    suggestions=[COMMANDS[s].usage for s in parsed.suggestions])
+                    suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
         else:
-            for _order, observer in POST_OBSERVERS:
+            for observer in self.registry.post_observers:
                 await observer(ctx, event)
 
     async def _run_command(self, ctx: Context, parsed: ParsedCommand) -> None:
         from bot.privacy.consent import welcome_once  # first contact: what is recorded and why, once
 
         await welcome_once(ctx)
-        spec = COMMANDS[parsed.name]
+        spec = self.registry.commands[parsed.name]
         try:
             async with ctx.session.begin_nested():
                 await spec.handler(ctx, parsed)
@@ -263,7 +268,7 @@ class Core:
         if ctx is None:
             return
         name = self.parser.names.get(event.name.casefold().lstrip("/!"), event.name)
-        if name not in COMMANDS:
+        if name not in self.registry.commands:
             ctx.say("errors/unknown_command", written=event.name, suggestions=[])
             return
         from bot.commands.parser import split_args
@@ -281,7 +286,7 @@ class Core:
         if ctx is None:
             return
         ctx.post = post
-        for observer in REACTION_OBSERVERS:
+        for observer in self.registry.reaction_observers:
             await observer(ctx, event)
 
     async def _on_roles(self, session: AsyncSession, event: MemberRolesChanged, now: datetime) -> None:

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from adapters.base import Adapter, DeliveryFailed, RetryLater
 from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.models import Outbox
 from bot.outbox import payload_to_action
+from bot.ports import Adapter, DeliveryFailed, RetryLater
 from bot.redact import redact
 
 log = logging.getLogger(__name__)

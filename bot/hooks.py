@@ -1,11 +1,12 @@
-"""Where services plug in: observers of posts and reactions, and handlers of scheduled steps."""
+"""The shapes services plug in with: observers of posts and reactions, scheduled-step handlers,
+start-up hooks. Which functions are plugged in, and in what order, is decided in `bot/wiring.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,38 +30,24 @@ class StepRun:
 
 
 StepHandler = Callable[[StepRun], Awaitable[None]]
+# Run once after the configuration is synced into the database (e.g. arm each space's digest schedule).
 StartupHook = Callable[["Core"], Awaitable[None]]
 
-# Order matters: tagging runs before SOS so a new question's tags can route it.
-POST_OBSERVERS: list[tuple[int, PostObserver]] = []
-REACTION_OBSERVERS: list[ReactionObserver] = []
-STEP_HANDLERS: dict[str, StepHandler] = {}
-# Run once after the configuration is synced into the database (e.g. arm each space's digest schedule).
-STARTUP_HOOKS: list[StartupHook] = []
-
-
-def on_post(order: int = 50) -> Callable[[PostObserver], PostObserver]:
-    def register(fn: PostObserver) -> PostObserver:
-        POST_OBSERVERS.append((order, fn))
-        POST_OBSERVERS.sort(key=lambda item: item[0])
-        return fn
-
-    return register
-
-
-def on_reaction(fn: ReactionObserver) -> ReactionObserver:
-    REACTION_OBSERVERS.append(fn)
-    return fn
+_STEP_ATTRIBUTE = "__ticebot_step__"
 
 
 def on_step(kind: str) -> Callable[[StepHandler], StepHandler]:
-    def register(fn: StepHandler) -> StepHandler:
-        STEP_HANDLERS[kind] = fn
+    """Name the scheduled-step kind a handler fires (`ScheduledStep.kind`); wiring plugs it in."""
+
+    def describe(fn: StepHandler) -> StepHandler:
+        setattr(fn, _STEP_ATTRIBUTE, kind)
         return fn
 
-    return register
+    return describe
 
 
-def on_startup(fn: StartupHook) -> StartupHook:
-    STARTUP_HOOKS.append(fn)
-    return fn
+def step_kind_of(fn: Any) -> str:
+    kind = getattr(fn, _STEP_ATTRIBUTE, None)
+    if not isinstance(kind, str):
+        raise TypeError(f"{fn!r} is not a step handler (missing @on_step)")
+    return kind

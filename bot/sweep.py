@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
 from bot.db.models import Outbox, ScheduledStep
-from bot.hooks import STEP_HANDLERS, StepRun
+from bot.hooks import StepRun
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -51,7 +51,7 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
     steps = list((await session.execute(query)).scalars())
     for step in steps:
         step.state, step.fired_at = "done", now
-        handler = STEP_HANDLERS.get(step.kind)
+        handler = core.registry.step_handlers.get(step.kind)
         if handler is None:
             log.error("no handler for step kind %s", step.kind)
             continue

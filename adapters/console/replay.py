@@ -17,6 +17,7 @@ from bot.clock import FakeClock
 from bot.config import ReviewPolicy, Settings, SosPolicy, SpaceConfig
 from bot.events import PostCreated, PostEdited, ReactionAdded
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
+from bot.registry import Registry
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_START = datetime(2026, 9, 7, 9, 0, tzinfo=PARIS)
@@ -38,7 +39,9 @@ class Replay:
     """One scenario run. Feed it lines (`run_script` or `run_line`) and read `adapter.delivered`."""
 
     def __init__(self, emit: Callable[[str], None] | None = None, json_lines: bool = False,
-                 database_url: str | None = None, echo_posts: bool = False) -> None:
+                 database_url: str | None = None, echo_posts: bool = False,
+                 registry: Registry | None = None) -> None:
+        self.registry = registry  # None: every capability (bot/wiring.py)
         self.clock = FakeClock(DEFAULT_START)
         self.adapter = ConsoleAdapter(self.clock, emit, json_lines)
         self.emit = emit
@@ -67,7 +70,8 @@ class Replay:
             if not self.spaces:
                 self._add_space(Step(0, "space", target="demo"))
             settings = Settings(spaces=[s.config for s in self.spaces.values()])
-            self.app = await TicebotApp.create(settings, clock=self.clock, database_url=self.database_url)
+            self.app = await TicebotApp.create(settings, clock=self.clock, database_url=self.database_url,
+                                              registry=self.registry)
             self.app.register_adapter(self.adapter)
             for name, lang in self.languages.items():
                 await self.app.core.set_language(self._user(name), lang)

@@ -17,7 +17,6 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from adapters.base import EventSink, RetryLater
 from adapters.discord import commands as slash
 from adapters.discord import translate
 from adapters.discord.deliver import Deliverer
@@ -28,6 +27,7 @@ from adapters.discord.views import DeclarationButton
 from bot.actions import CoreAction
 from bot.config import ConfigError, DiscordConfig
 from bot.events import CoreEvent
+from bot.ports import EventSink, RetryLater
 
 log = logging.getLogger(__name__)
 

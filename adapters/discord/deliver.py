@@ -19,12 +19,12 @@ from typing import Any
 import aiohttp
 import discord
 
-from adapters.base import DeliveryFailed, RetryLater
 from adapters.discord.locations import MessageLocations
 from adapters.discord.spaces import DiscordSpace, SpaceDirectory
 from adapters.discord.split import LIMIT, split_message
 from adapters.discord.views import declaration_view
 from bot.actions import CoreAction, MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
+from bot.ports import DeliveryFailed, RetryLater
 from bot.refs import MessageRef, ThreadRef, UserRef
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from nio import (
     SyncResponse,
 )
 
-from adapters.base import EventSink
 from adapters.matrix import render, state
 from adapters.matrix.client import login, make_client
 from adapters.matrix.deliver import MatrixDeliverer
@@ -47,6 +46,7 @@ from adapters.matrix.translate import (
 from bot.actions import CoreAction
 from bot.config import MatrixConfig, Settings
 from bot.events import CoreEvent, MemberRolesChanged
+from bot.ports import EventSink
 from bot.refs import ChannelRef, UserRef
 from bot.spaces import CHANNEL_KINDS
 

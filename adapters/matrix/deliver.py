@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from aiohttp import ClientError
 from nio import ErrorResponse, LocalProtocolError, RoomCreateResponse, RoomPreset, RoomSendResponse, UploadResponse
 
-from adapters.base import DeliveryFailed, RetryLater
 from adapters.matrix import render, state
 from adapters.matrix.state import KeyValue
 from bot.actions import CoreAction, MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
+from bot.ports import DeliveryFailed, RetryLater
 
 log = logging.getLogger(__name__)
 

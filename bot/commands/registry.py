@@ -1,17 +1,23 @@
-"""Where commands are declared. Services register handlers with @command; the core looks them up."""
+"""How a command handler describes itself: `@command("name", *aliases, usage=...)`.
+
+The decorator only attaches a CommandSpec to the function; nothing is registered at import. The
+wiring (`bot/wiring.py`) lists the handlers each capability brings, so import order never matters.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.commands.parser import CommandParser, ParsedCommand
+from bot.commands.parser import ParsedCommand
 
 if TYPE_CHECKING:
     from bot.context import Context
 
 Handler = Callable[["Context", ParsedCommand], Awaitable[None]]
+
+_SPEC_ATTRIBUTE = "__ticebot_command__"
 
 
 @dataclass(frozen=True)
@@ -22,21 +28,16 @@ class CommandSpec:
     usage: str  # shown in help and in "did you mean" messages
 
 
-COMMANDS: dict[str, CommandSpec] = {}
-
-
 def command(name: str, *aliases: str, usage: str = "") -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        COMMANDS[name] = CommandSpec(name, handler, aliases, usage or f"/{name}")
+    def describe(handler: Handler) -> Handler:
+        setattr(handler, _SPEC_ATTRIBUTE, CommandSpec(name, handler, aliases, usage or f"/{name}"))
         return handler
 
-    return register
+    return describe
 
 
-def parser() -> CommandParser:
-    names: dict[str, str] = {}
-    for spec in COMMANDS.values():
-        names[spec.name] = spec.name
-        for alias in spec.aliases:
-            names[alias] = spec.name
-    return CommandParser(names)
+def spec_of(handler: Any) -> CommandSpec:
+    spec = getattr(handler, _SPEC_ATTRIBUTE, None)
+    if not isinstance(spec, CommandSpec):
+        raise TypeError(f"{handler!r} is not a command handler (missing @command)")
+    return spec

@@ -1,4 +1,4 @@
 """Declarations: members declare competences with traces; validators review them in-thread.
 
-`service` registers the commands, the post observer and the reminder steps; `cli` holds the exports.
+`bot/wiring.py` plugs in the commands, observers and steps; `cli` holds the exports.
 """

@@ -10,10 +10,8 @@ from bot.declarations.reminders import cancel_reminders, schedule_reminder
 from bot.declarations.review import Conflict, transition
 from bot.declarations.store import last_review
 from bot.events import PostCreated
-from bot.hooks import on_post
 
 
-@on_post(order=70)
 async def member_answered(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.post is None:
         return

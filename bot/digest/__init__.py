@@ -1,4 +1,4 @@
 """Weekly digests: community post with a chart, personal DMs (opt-in), formateur DMs.
 
-`service` registers the schedule (startup hook, step handlers) and the `/digest` command.
+What is plugged into the bot is listed in `bot/wiring.py`.
 """

@@ -24,7 +24,7 @@ from bot.digest.community import community_digest
 from bot.digest.periods import local_days, next_fire, week_ending
 from bot.digest.personal import personal_digests, recipients
 from bot.digest.trainer import trainer_digests
-from bot.hooks import StepRun, on_startup, on_step
+from bot.hooks import StepRun, on_step
 from bot.outbound import Outbound
 from bot.refs import ChannelRef
 from bot.sos.store import channel_of_kind
@@ -60,7 +60,6 @@ async def arm_space(session: AsyncSession, space: Space, cfg: SpaceConfig, now: 
                                   due_at=next_fire(cfg.digest.cron, now, cfg.timezone)))
 
 
-@on_startup
 async def arm_all(core: Core) -> None:
     now = core.clock.now()
     async with core.db.transaction() as session:

@@ -1,4 +1,4 @@
 """Members' rights (RGPD): first-contact notice, consent to be named, export, erasure, retention.
 
-Importing `bot.privacy.service` registers the observers, commands and scheduled steps.
+What is plugged into the bot is listed in `bot/wiring.py`.
 """

@@ -9,7 +9,6 @@ from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import KeyValue, Member
 from bot.events import PostCreated
-from bot.hooks import on_post
 
 
 def welcomed_key(space_id: str, member_id: int) -> str:
@@ -44,7 +43,6 @@ async def welcome_once(ctx: Context) -> None:
                 retention_days=retention)
 
 
-@on_post(order=5)
 async def first_contact(ctx: Context, event: PostCreated) -> None:
     await welcome_once(ctx)
 

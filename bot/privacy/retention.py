@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Outbox, Post, Question, ScheduledStep, Space
-from bot.hooks import StepRun, on_startup, on_step
+from bot.hooks import StepRun, on_step
 from bot.privacy.export import EXPORT_PREFIX
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ async def arm(session: AsyncSession, space_id: str, now: datetime) -> None:
         session.add(ScheduledStep(space_id=space_id, kind=STEP, due_at=next_run(now)))
 
 
-@on_startup
 async def arm_retention(core: Core) -> None:
     now = core.clock.now()
     async with core.db.transaction() as session:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.commands.parser import ParsedCommand
-from bot.commands.registry import COMMANDS, command
+from bot.commands.registry import command
 from bot.context import Context, UserError
 
 
 @command("aide", "help", "commandes", usage="/aide")
 async def aide(ctx: Context, cmd: ParsedCommand) -> None:
-    ctx.private("general/help", commands=sorted(spec.usage for spec in COMMANDS.values()))
+    ctx.private("general/help", commands=sorted(spec.usage for spec in ctx.core.registry.commands.values()))
 
 
 @command("langue", "language", usage="/langue fr|en")

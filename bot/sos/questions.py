@@ -7,7 +7,6 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import on_post, on_reaction
 from bot.members import user_ref
 from bot.sos.chatter import is_chatter, looks_like_question
 from bot.sos.ladder import schedule_after, schedule_ladder
@@ -54,7 +53,6 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
-@on_post(order=60)
 async def sos_on_post(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.is_direct or ctx.post is None:
         return
@@ -96,7 +94,6 @@ async def _asker_wrote(ctx: Context, question: Question, event: PostCreated) -> 
         ctx.out.reply(event.thread, "sos/new_question_invite", who=ctx.user)
 
 
-@on_reaction
 async def sos_on_reaction(ctx: Context, event: ReactionAdded) -> None:
     if event.emoji not in ACCEPT_EMOJIS or ctx.post is None or ctx.thread is None:
         return

@@ -30,7 +30,6 @@ from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Post, Tag
 from bot.events import PostCreated
-from bot.hooks import on_post
 from bot.referential.codes import closest_codes, normalise_code
 from bot.referential.model import Referential
 from bot.tagging.model import Tagger
@@ -124,7 +123,6 @@ async def tag_post(ctx: Context, post: Post, text: str) -> list[Tag]:
     return rows
 
 
-@on_post(order=40)
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.is_direct or ctx.post is None or not (event.text or "").strip():
         return

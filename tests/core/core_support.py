@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from adapters.base import DeliveryFailed, RetryLater
 from bot import actions as A
 from bot.app import TicebotApp
 from bot.clock import FakeClock
 from bot.config import Settings, SosPolicy, SpaceConfig
 from bot.events import PostCreated, ReactionAdded
+from bot.ports import DeliveryFailed, RetryLater
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 
 PARIS = ZoneInfo("Europe/Paris")

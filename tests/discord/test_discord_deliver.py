@@ -9,8 +9,8 @@ import discord_payloads as p
 import pytest
 from discord_fakes import Harness
 
-from adapters.base import DeliveryFailed, RetryLater
 from bot.actions import MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
+from bot.ports import DeliveryFailed, RetryLater
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 
 SOS = ChannelRef("discord", str(p.SOS_FORUM))

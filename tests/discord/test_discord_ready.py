@@ -9,9 +9,9 @@ import discord_payloads as p
 import pytest
 from discord_fakes import Harness
 
-from adapters.base import RetryLater
 from adapters.discord import bot as discord_bot
 from bot.actions import SendMessage
+from bot.ports import RetryLater
 from bot.refs import ChannelRef
 
 GENERAL = ChannelRef("discord", str(p.GENERAL))

@@ -9,12 +9,12 @@ from aiohttp import ClientConnectionError
 from matrix_fakes import FakeClient
 from nio import RoomSendError
 
-from adapters.base import DeliveryFailed, RetryLater
 from adapters.matrix import state
 from adapters.matrix.deliver import MatrixDeliverer
 from adapters.matrix.render import render
 from adapters.matrix.state import MemoryKeyValue
 from bot.actions import MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
+from bot.ports import DeliveryFailed, RetryLater
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 
 ROOM = ChannelRef("matrix", "!sos:hs")

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from adapters.matrix import E2EE_NOTICE, MatrixLoginError, start_matrix
 from bot.actions import React, SendMessage
 from bot.app import TicebotApp
-from bot.commands.registry import COMMANDS
 from bot.db.models import Member, Outbox, Post, ProcessedEvent, Question, Role, ScheduledStep
 from bot.refs import ChannelRef, MessageRef
 
@@ -286,7 +285,6 @@ async def test_power_level_makes_a_formateur(world: World, bots: list[Bot]) -> N
     await until(bob_is_trainer)
 
 
-@pytest.mark.skipif("declare" not in COMMANDS, reason="the declaration feature is not in the core yet")
 async def test_declaration_in_a_thread_validated_by_a_formateur(world: World, bots: list[Bot]) -> None:
     bots.append(await start_bot(world.settings(delay="1h")))
     await world.alice.say(world.general, "!confidentialite public")  # decisions shown in the thread

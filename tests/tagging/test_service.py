@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from adapters.console.replay import Replay
 from bot.db.models import Post, Tag
-from bot.hooks import POST_OBSERVERS
 from bot.tagging.cli import tagging_app
 from bot.tagging.service import tagging_on_post
+from bot.wiring import build_registry
 
 HEAD = """\
 space demo referential=c2i2e
@@ -50,9 +50,9 @@ def templates(r: Replay) -> list[str]:
 
 
 def test_tagging_runs_before_sos() -> None:
-    orders = {fn: order for order, fn in POST_OBSERVERS}
-    assert orders[tagging_on_post] == 40
-    assert all(order > 40 for fn, order in orders.items() if fn.__module__.startswith("bot.sos"))
+    observers = build_registry().post_observers
+    sos_positions = [i for i, fn in enumerate(observers) if fn.__module__.startswith("bot.sos")]
+    assert sos_positions and all(observers.index(tagging_on_post) < i for i in sos_positions)
 
 
 async def test_explicit_code_in_sos_post(replay: Replay) -> None:

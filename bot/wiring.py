@@ -1,0 +1,94 @@
+"""What the bot does, capability by capability: read this file to know it.
+
+Each capability lists, in order, the observers it adds to every post and reaction, the commands it
+answers, the scheduled steps it fires and what it arms at start-up. `build_registry()` assembles an
+app from all of them (or from a subset, for tests); nothing is registered by importing a module.
+Post observers run in the order the capabilities are listed below, which matters: the first-contact
+notice comes first, tagging runs before SOS so that a new question's tags can route it, and
+declarations come last so a member's answer in a declaration thread is seen after SOS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from bot.registry import Registry
+
+
+def privacy(reg: Registry) -> None:
+    """Consent, first-contact notice, access and erasure, retention purge."""
+    from bot.privacy import commands, consent, erase, retention
+
+    reg.add_post_observers(consent.first_contact)
+    reg.add_commands(consent.consentement, commands.mes_donnees, commands.oublier)
+    reg.add_steps(erase.scrub_outbox, retention.retention)
+    reg.add_startup_hooks(retention.arm_retention)
+
+
+def tagging(reg: Registry) -> None:
+    """Every contribution tagged against the space's referential; trainers' corrections."""
+    from bot.tagging import service
+
+    reg.add_post_observers(service.tagging_on_post)
+    reg.add_commands(service.tag_command, service.untag_command)
+
+
+def sos(reg: Registry) -> None:
+    """SOS TICE: questions, answers, the escalation ladder and the SLA report."""
+    from bot.sos import commands, ladder, questions
+
+    reg.add_post_observers(questions.sos_on_post)
+    reg.add_reaction_observers(questions.sos_on_reaction)
+    reg.add_commands(commands.sos, commands.resolu, commands.claim, commands.reouvrir, commands.sla)
+    reg.add_steps(ladder.nudge, ladder.referent, ladder.trainers, ladder.breach, ladder.next_reply,
+                  ladder.solved_check)
+
+
+def declarations(reg: Registry) -> None:
+    """Declarations of competences, reviews, portfolio, review reminders."""
+    from bot.declarations import commands, observer, portfolio, reminders
+
+    reg.add_post_observers(observer.member_answered)
+    reg.add_commands(commands.declare, commands.valider, commands.refuser, commands.precisions,
+                     commands.a_valider, commands.confidentialite, portfolio.portfolio)
+    reg.add_steps(reminders.remind)
+
+
+def digest(reg: Registry) -> None:
+    """Weekly digests: community, personal, formateur."""
+    from bot.digest import commands, schedule
+
+    reg.add_commands(commands.digest)
+    reg.add_steps(schedule.community_step, schedule.personal_step, schedule.trainer_step)
+    reg.add_startup_hooks(schedule.arm_all)
+
+
+def general(reg: Registry) -> None:
+    """Help and language."""
+    from bot.services import general as commands
+
+    reg.add_commands(commands.aide, commands.langue)
+
+
+CAPABILITIES: dict[str, Callable[[Registry], None]] = {
+    "privacy": privacy,
+    "tagging": tagging,
+    "sos": sos,
+    "declarations": declarations,
+    "digest": digest,
+    "general": general,
+}
+
+
+def build_registry(capabilities: Iterable[str] | None = None) -> Registry:
+    """A fresh registry with the named capabilities (all by default), wired in the order above."""
+    wanted = list(CAPABILITIES) if capabilities is None else list(capabilities)
+    unknown = [name for name in wanted if name not in CAPABILITIES]
+    if unknown:
+        raise ValueError(f"unknown capabilities: {', '.join(unknown)}")
+    reg = Registry()
+    for name, wire in CAPABILITIES.items():
+        if name in wanted:
+            wire(reg)
+            reg.capabilities.append(name)
+    return reg
