@@ -10,9 +10,9 @@ from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Declaration, Member, Post, Space
-from bot.declarations.parsing import parse_declare, split_code, split_target
+from bot.declarations.parsing import can_exist, parse_declare, split_code, split_target
 from bot.declarations.reminders import cancel_reminders, schedule_reminder, validators_for
-from bot.declarations.review import Conflict, check_reviewer, decide, open_review, validator_roles
+from bot.declarations.review import Conflict, check_reviewer, decide, validator_roles
 from bot.declarations.store import PENDING, declarations_in_thread, in_thread, last_review, latest_by_code, queue
 from bot.declarations.store import thread_of as decl_thread
 from bot.links import thread_link
@@ -111,7 +111,7 @@ async def _targets(ctx: Context, args: str, command_name: str) -> tuple[list[Dec
     """`#id` anywhere; in a declaration's thread, its pending declaration(s), a leading code picks one."""
     decl_id, text = split_target(args)
     if decl_id is not None:
-        decl = await ctx.session.get(Declaration, decl_id)
+        decl = await ctx.session.get(Declaration, decl_id) if can_exist(decl_id) else None
         if decl is None:
             raise UserError("declarations/not_found", id=decl_id)
         return [decl], text
@@ -191,11 +191,8 @@ async def a_valider(ctx: Context, cmd: ParsedCommand) -> None:
         raise UserError("declarations/refuse_role", roles=list(validators))
     cfg = ctx.space_config
     rows = []
+    # Listing is a read: nothing moves to "in review" and no audit row names whoever looked.
     for decl in await queue(ctx.session, space.id, exclude_member=ctx.member.id):
-        try:
-            await open_review(ctx.session, decl, ctx.member.id, ctx.now)
-        except Conflict:
-            await ctx.session.refresh(decl)
         author = await ctx.session.get(Member, decl.member_id)
         rows.append({**_item(decl), "state": decl.state, "since": decl.created_at, "waited": ctx.now - decl.created_at,
                      "member": user_ref(author) if author else ctx.user, "private": decl.is_private,
