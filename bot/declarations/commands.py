@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
-from bot.context import Context, UserError
+from bot.context import Context, NotACommand, UserError
 from bot.db.models import Declaration, Member, Post, Space
 from bot.declarations.parsing import can_exist, parse_declare, split_code, split_target
 from bot.declarations.reminders import cancel_reminders, schedule_reminder, validators_for
@@ -17,8 +19,12 @@ from bot.declarations.store import PENDING, declarations_in_thread, in_thread, l
 from bot.declarations.store import thread_of as decl_thread
 from bot.links import thread_link
 from bot.members import user_ref
+from bot.referential import Referential
+
+log = logging.getLogger(__name__)
 
 USAGE = "/declare <code> [<code>…] <trace>"
+_LINK = re.compile(r"https?://\S+")
 
 
 def _space(ctx: Context) -> Space:
@@ -28,7 +34,7 @@ def _space(ctx: Context) -> Space:
 
 
 def _item(decl: Declaration) -> dict[str, Any]:
-    return {"id": decl.id, "code": decl.code, "label": decl.label}
+    return {"id": decl.id, "code": decl.code, "label": decl.label, "level": decl.level}
 
 
 async def _trace_post(ctx: Context) -> Post | None:
@@ -47,9 +53,24 @@ async def _trace_post(ctx: Context) -> Post | None:
     return root or ctx.post
 
 
-@command("declare", "declarer", "déclarer", "declaration", usage=USAGE)
+STAFF_ONLY = ("trainer", "coordinator")
+DECLARING = ("member", "tutor", "resource")
+
+
+def _links(text: str) -> list[str]:
+    return [m.rstrip(".,;:!?)»") for m in _LINK.findall(text)]
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@command("declare", "declarer", "déclarer", "declaration", usage=USAGE, inline="code")
 async def declare(ctx: Context, cmd: ParsedCommand) -> None:
     space = _space(ctx)
+    if cmd.embedded and ctx.has_role(*STAFF_ONLY) and not ctx.has_role(*DECLARING):
+        raise NotACommand  # a formateur mentioning /declare is explaining it, not declaring
     ref = ctx.core.referential_for(space)
     example = ref.competences()[0].code
     if not cmd.args.strip():
@@ -57,10 +78,26 @@ async def declare(ctx: Context, cmd: ParsedCommand) -> None:
     parsed = parse_declare(cmd.args, ref, ctx.core.referentials)
     if not parsed.codes:
         raise UserError("declarations/usage", example=example, referential=ref.title)
-    post = await _trace_post(ctx)
+    await record_declarations(ctx, ref, parsed.codes, parsed.trace, cmd)
+
+
+async def record_declarations(
+    ctx: Context, ref: Referential, codes: list[str], trace: str, cmd: ParsedCommand, level: int | None = None
+) -> None:
+    """Create the declarations (one per code), acknowledge what was understood, tell the validators.
+
+    A command inside a message makes the message itself the trace: its words before and after
+    the command are the trace text, and the post is kept as the trace post.
+    """
+    space = _space(ctx)
+    if cmd.embedded:
+        trace = " ".join(part for part in (cmd.before, trace) if part).strip()
+        post: Post | None = ctx.post
+    else:
+        post = await _trace_post(ctx)
     on_other_post = post is not None and post is not ctx.post
-    if not parsed.trace and not on_other_post:
-        raise UserError("declarations/no_trace", codes=parsed.codes)
+    if not trace and not on_other_post:
+        raise UserError("declarations/no_trace", codes=codes)
     private = ctx.is_direct
     if private or ctx.thread is None:
         root = ctx.post.platform_post_id if ctx.post is not None else ""
@@ -69,29 +106,34 @@ async def declare(ctx: Context, cmd: ParsedCommand) -> None:
     existing = await latest_by_code(ctx.session, space.id, ctx.member.id)
     created: list[Declaration] = []
     skipped: list[dict[str, Any]] = []
-    for code in parsed.codes:
+    for code in codes:
         previous = existing.get(code)
-        if previous is not None and previous.state in ("validated", *PENDING):
+        if previous is not None and not _may_declare_again(previous, level):
             skipped.append({**_item(previous), "state": previous.state})
             continue
         competence = ref.get(code)
         decl = Declaration(
             space_id=space.id, member_id=ctx.member.id, referential_id=ref.id, referential_version=ref.version,
-            code=code, label=competence.label if competence else code, trace_text=parsed.trace or None,
+            code=code, label=competence.label if competence else code, trace_text=trace or None,
             trace_post_id=post.id if post is not None else None, platform=ctx.channel.platform,
             platform_channel_id=ctx.channel.id, thread_root_id=root, is_private=private, state="declared",
-            created_at=ctx.now, updated_at=ctx.now,
+            level=level, created_at=ctx.now, updated_at=ctx.now,
         )
         ctx.session.add(decl)
         created.append(decl)
     if not created:
         raise UserError("declarations/nothing_new", skipped=skipped)
     await ctx.session.flush()
+    if ctx.post is not None and not private and trace:
+        await _tag(ctx, ctx.post)
     cfg = ctx.space_config
     for decl in created:
         schedule_reminder(ctx.session, cfg, decl, ctx.now)
+    understood = {"trace": _excerpt(trace), "links": _links(trace), "on_post": on_other_post,
+                  "post_at": post.created_at if on_other_post and post is not None else None,
+                  "embedded": cmd.embedded}
     values = dict(who=ctx.user, items=[_item(d) for d in created], skipped=skipped, private=private,
-                  immediate=cfg.review.notify == "immediate")
+                  immediate=cfg.review.notify == "immediate", understood=understood)
     one = created[0].id if len(created) == 1 else None
     if private or ctx.thread is None:
         ctx.out.direct(ctx.member, "declarations/declared", **values)
@@ -103,8 +145,29 @@ async def declare(ctx: Context, cmd: ParsedCommand) -> None:
     for validator in await validators_for(ctx.session, cfg, created[0]):
         for decl in created:
             ctx.out.direct(validator, "declarations/notify_validator", declaration_id=decl.id, who=ctx.user,
-                           id=decl.id, code=decl.code, label=decl.label, trace=decl.trace_text or "",
-                           on_post=on_other_post, link=link, private=private)
+                           trace=_excerpt(decl.trace_text or "", 500), on_post=on_other_post, link=link,
+                           private=private, **_item(decl))
+
+
+def _may_declare_again(previous: Declaration, level: int | None) -> bool:
+    """A refused competence may be declared again, and a validated one at a higher level."""
+    if previous.state in PENDING:
+        return False
+    if previous.state == "validated":
+        done = previous.validated_level or previous.level
+        return level is not None and done is not None and level > done
+    return True
+
+
+async def _tag(ctx: Context, post: Post) -> None:
+    """A declaration's post is a contribution too: tag it, as the tagging observer would have."""
+    from bot.tagging.service import tag_post
+
+    try:
+        async with ctx.session.begin_nested():
+            await tag_post(ctx, post, post.text or "")
+    except Exception:  # tagging is an extra: never lose the declaration because of it
+        log.exception("tagging failed for declaration post %s", post.id)
 
 
 async def _targets(ctx: Context, args: str, command_name: str) -> tuple[list[Declaration], str]:
@@ -131,8 +194,17 @@ async def _targets(ctx: Context, args: str, command_name: str) -> tuple[list[Dec
 async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required: str | None) -> None:
     space = _space(ctx)
     if not ctx.has_role(*validator_roles(space.settings)):
+        if cmd.embedded:
+            raise NotACommand  # « il faudrait /valider ça » by a member is talk, not a review
         raise UserError("declarations/refuse_role", roles=list(validator_roles(space.settings)))
-    targets, text = await _targets(ctx, cmd.args, cmd.name)
+    try:
+        targets, text = await _targets(ctx, cmd.args, cmd.name)
+    except UserError as unclear:
+        if cmd.embedded and unclear.template == "declarations/need_id":
+            raise NotACommand from None  # no declaration here: the words were about something else
+        raise
+    if cmd.embedded and not text:
+        text = cmd.before  # « Merci, c'est clair. /valider B2-3 »: the words before are the comment
     for decl in targets:
         owner = await ctx.session.get(Space, decl.space_id)
         await check_reviewer(ctx.session, decl, ctx.member.id, validator_roles(owner.settings if owner else {}))
@@ -168,17 +240,18 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
             ctx.private("declarations/review_done", state=to_state, **values)
 
 
-@command("valider", "validate", usage="/valider [code|#id] [commentaire]")
+@command("valider", "validate", usage="/valider [code|#id] [commentaire]", inline="anywhere")
 async def valider(ctx: Context, cmd: ParsedCommand) -> None:
     await _review(ctx, cmd, "validated", None)
 
 
-@command("refuser", "refuse", "reject", usage="/refuser [#id] <motif>")
+@command("refuser", "refuse", "reject", usage="/refuser [#id] <motif>", inline="anywhere")
 async def refuser(ctx: Context, cmd: ParsedCommand) -> None:
     await _review(ctx, cmd, "not_validated", "declarations/motif_required")
 
 
-@command("precisions", "précisions", "precision", "précision", usage="/precisions [#id] <question>")
+@command("precisions", "précisions", "precision", "précision", usage="/precisions [#id] <question>",
+         inline="anywhere")
 async def precisions(ctx: Context, cmd: ParsedCommand) -> None:
     await _review(ctx, cmd, "needs_info", "declarations/question_required")
 
