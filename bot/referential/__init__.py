@@ -17,6 +17,7 @@ from bot.referential.model import (
     CrosswalkLink,
     Domain,
     Level,
+    LevelRule,
     Referential,
     Rules,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Domain",
     "DomainProgress",
     "Level",
+    "LevelRule",
     "Problem",
     "Progress",
     "Referential",
