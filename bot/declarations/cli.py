@@ -16,6 +16,7 @@ from bot.db.database import DEFAULT_URL, Database
 from bot.db.models import Member, Space
 from bot.declarations.badges import UNSIGNED_NOTE, badges_for
 from bot.declarations.bilan import BilanRow, bilan_rows, to_csv, to_html, to_pdf
+from bot.referential import Referential
 from bot.referential.loader import load_all
 
 export_app = typer.Typer(help="Exports : bilan pour le jury, badges Open Badges 3.0.", no_args_is_help=True)
@@ -29,7 +30,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-async def _load_bilan(space_id: str, url: str) -> tuple[list[BilanRow], str] | None:
+async def _load_bilan(space_id: str, url: str) -> tuple[list[BilanRow], str, Referential] | None:
     db = Database(url)
     try:
         await db.create_schema()
@@ -38,7 +39,7 @@ async def _load_bilan(space_id: str, url: str) -> tuple[list[BilanRow], str] | N
             if space is None:
                 return None
             ref = load_all()[space.referential_id]
-            return await bilan_rows(session, space_id, ref), f"Bilan {space_id} — {ref.title}"
+            return await bilan_rows(session, space_id, ref), f"Bilan {space_id} — {ref.title}", ref
     finally:
         await db.dispose()
 
@@ -58,13 +59,13 @@ def bilan(
     if loaded is None:
         _fail(f"Espace inconnu « {space} » dans cette base ({database}).")
     assert loaded is not None
-    rows, title = loaded
+    rows, title, ref = loaded
     if fmt == "pdf":
         target = out or Path(f"bilan-{space}.pdf")
         to_pdf(rows, title, target)
         typer.echo(f"{len(rows)} lignes écrites dans {target}")
         return
-    text = to_csv(rows) if fmt == "csv" else to_html(rows, title)
+    text = to_csv(rows) if fmt == "csv" else to_html(rows, title, ref)
     if out is None:
         typer.echo(text, nl=False)
     else:

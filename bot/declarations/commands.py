@@ -12,6 +12,7 @@ from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, NotACommand, UserError
 from bot.db.models import Declaration, Member, Post, Space
+from bot.declarations.levels import recognised_level
 from bot.declarations.parsing import can_exist, parse_declare, split_code, split_target
 from bot.declarations.reminders import cancel_reminders, schedule_reminder, validators_for
 from bot.declarations.review import Conflict, check_reviewer, decide, validator_roles
@@ -27,7 +28,7 @@ USAGE = "/declare <code> [<code>…] <trace>"
 _LINK = re.compile(r"https?://\S+")
 
 
-def _space(ctx: Context) -> Space:
+def require_space(ctx: Context) -> Space:
     if ctx.space is None:
         raise UserError("errors/no_space")
     return ctx.space
@@ -68,7 +69,7 @@ def _excerpt(text: str, limit: int = 200) -> str:
 
 @command("declare", "declarer", "déclarer", "declaration", usage=USAGE, inline="code")
 async def declare(ctx: Context, cmd: ParsedCommand) -> None:
-    space = _space(ctx)
+    space = require_space(ctx)
     if cmd.embedded and ctx.has_role(*STAFF_ONLY) and not ctx.has_role(*DECLARING):
         raise NotACommand  # a formateur mentioning /declare is explaining it, not declaring
     ref = ctx.core.referential_for(space)
@@ -89,7 +90,7 @@ async def record_declarations(
     A command inside a message makes the message itself the trace: its words before and after
     the command are the trace text, and the post is kept as the trace post.
     """
-    space = _space(ctx)
+    space = require_space(ctx)
     if cmd.embedded:
         trace = " ".join(part for part in (cmd.before, trace) if part).strip()
         post: Post | None = ctx.post
@@ -181,7 +182,7 @@ async def _targets(ctx: Context, args: str, command_name: str) -> tuple[list[Dec
     found = await declarations_in_thread(ctx.session, ctx.thread) if ctx.thread and not ctx.is_direct else []
     if not found:
         raise UserError("declarations/need_id", command=command_name)
-    code, rest = split_code(text, ctx.core.referential_for(_space(ctx)))
+    code, rest = split_code(text, ctx.core.referential_for(require_space(ctx)))
     if code is not None and any(d.code == code for d in found):
         found, text = [d for d in found if d.code == code], rest
     pending = [d for d in found if d.state in PENDING]
@@ -192,7 +193,7 @@ async def _targets(ctx: Context, args: str, command_name: str) -> tuple[list[Dec
 
 
 async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required: str | None) -> None:
-    space = _space(ctx)
+    space = require_space(ctx)
     if not ctx.has_role(*validator_roles(space.settings)):
         if cmd.embedded:
             raise NotACommand  # « il faudrait /valider ça » by a member is talk, not a review
@@ -203,11 +204,18 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
         if cmd.embedded and unclear.template == "declarations/need_id":
             raise NotACommand from None  # no declaration here: the words were about something else
         raise
-    if cmd.embedded and not text:
-        text = cmd.before  # « Merci, c'est clair. /valider B2-3 »: the words before are the comment
     for decl in targets:
         owner = await ctx.session.get(Space, decl.space_id)
         await check_reviewer(ctx.session, decl, ctx.member.id, validator_roles(owner.settings if owner else {}))
+    levels: dict[int, int | None] = {}
+    if to_state == "validated":  # every level is checked before anything changes
+        rest = text
+        for decl in targets:
+            ref = ctx.core.referentials.get(decl.referential_id) or ctx.core.referential_for(space)
+            levels[decl.id], rest = recognised_level(ref, decl, text)
+        text = rest
+    if cmd.embedded and not text:
+        text = cmd.before  # « Merci, c'est clair. /valider B2-3 »: the words before are the comment
     if text_required and not text:
         raise UserError(text_required, id=targets[0].id, code=targets[0].code)
     for decl in targets:
@@ -220,6 +228,9 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
             who = await ctx.session.get(Member, winner.actor_id) if winner and winner.actor_id else None
             raise UserError("declarations/conflict", id=decl.id, code=decl.code, state=decl.state,
                             by=user_ref(who) if who else None) from None
+        if levels.get(decl.id) is not None:
+            decl.validated_level = levels[decl.id]
+            await ctx.session.flush()
         await cancel_reminders(ctx.session, decl.id)
         author = await ctx.session.get(Member, decl.member_id)
         assert author is not None
@@ -229,7 +240,7 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
         decision_in_private = to_state != "needs_info" and not author.declarations_public
         told_privately = decl.is_private or not decl.thread_root_id or decision_in_private
         values = dict(who=user_ref(author), validator=ctx.user, comment=review.comment or "",
-                      private=told_privately, **_item(decl))
+                      private=told_privately, validated_level=decl.validated_level, **_item(decl))
         template = f"declarations/{to_state}"
         if told_privately:
             ctx.out.direct(author, template, **values)
@@ -240,7 +251,7 @@ async def _review(ctx: Context, cmd: ParsedCommand, to_state: str, text_required
             ctx.private("declarations/review_done", state=to_state, **values)
 
 
-@command("valider", "validate", usage="/valider [code|#id] [commentaire]", inline="anywhere")
+@command("valider", "validate", usage="/valider [code|#id] [niveau N] [commentaire]", inline="anywhere")
 async def valider(ctx: Context, cmd: ParsedCommand) -> None:
     await _review(ctx, cmd, "validated", None)
 
@@ -258,7 +269,7 @@ async def precisions(ctx: Context, cmd: ParsedCommand) -> None:
 
 @command("a-valider", "avalider", "a_valider", "à-valider", "to-review", usage="/a-valider")
 async def a_valider(ctx: Context, cmd: ParsedCommand) -> None:
-    space = _space(ctx)
+    space = require_space(ctx)
     validators = validator_roles(space.settings)
     if not ctx.has_role(*validators):
         raise UserError("declarations/refuse_role", roles=list(validators))

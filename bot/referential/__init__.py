@@ -2,6 +2,7 @@
 
 from bot.referential.certification import DomainProgress, Progress, certification_progress
 from bot.referential.codes import closest_codes, normalise_code
+from bot.referential.crosswalk import crosswalk_notes
 from bot.referential.loader import (
     REFERENTIAL_DIR,
     Problem,
@@ -40,6 +41,7 @@ __all__ = [
     "certification_progress",
     "check",
     "closest_codes",
+    "crosswalk_notes",
     "load_all",
     "load_referential",
     "normalise_code",
