@@ -99,3 +99,17 @@ alice in general: Je voudrais bien qu'on puisse /valider ma séance #B2-3.
 """)
     assert templates(replay) == [] and await declarations(replay) == []
     assert [p.kind for p in await _posts(replay)] == ["post", "post"]
+
+
+async def test_sos_at_the_end_of_a_message_opens_a_question_with_the_words_before(run: Run) -> None:
+    from bot.db.models import Question
+
+    replay = await run("""
+alice in general: Mon vidéoprojecteur ne s'allume plus depuis ce matin, comment faire ? /sos
+expect sos/received
+bruno in general: Quand je tape /sos rien ne se passe, c'est normal ?
+""")
+    async with replay.app.core.db.transaction() as session:  # type: ignore[union-attr]
+        questions = list((await session.execute(select(Question))).scalars())
+    assert [q.title for q in questions] == ["Mon vidéoprojecteur ne s'allume plus depuis ce matin, comment faire ?"]
+    assert [t for t in templates(replay) if t.startswith("sos/")] == ["sos/received"]
