@@ -39,7 +39,8 @@ def _no_levels(ref: Referential) -> UserError:
     return UserError("declarations/no_levels", referential=ref.title, example=ref.competences()[0].code)
 
 
-@command("positionner", "position", "niveau", "level", usage=USAGE, inline="code")
+# Not "niveau" or "level": in a DM a plain word is a command, and those words start ordinary sentences.
+@command("positionner", "se-positionner", usage=USAGE, inline="code")
 async def positionner(ctx: Context, cmd: ParsedCommand) -> None:
     from bot.declarations.commands import record_declarations, require_space
 
