@@ -40,9 +40,10 @@ def _mount() -> None:
     except ImportError:  # pragma: no cover - tagging not installed in this build
         pass
     try:
-        from bot.declarations.cli import export_app
+        from bot.declarations.cli import badge_app, export_app
 
         app.add_typer(export_app, name="export")
+        app.add_typer(badge_app, name="badge")
     except ImportError:  # pragma: no cover
         pass
     for module, name in (("bot.digest.cli", "digest_app"), ("bot.privacy.cli", "member_app")):

@@ -153,9 +153,18 @@ class DiscordConfig(_Strict):
         return value
 
 
+class BadgesConfig(_Strict):
+    """Who issues the Open Badges: shown in every badge; the key is kept in the data directory."""
+
+    issuer_name: str = "ticebot"
+    issuer_url: str = ""  # the training's page, where its did:key (`ticebot badge issuer`) is published
+    key_file: str = ""  # default: $TICEBOT_DATA_DIR/badge-issuer-ed25519.pem
+
+
 class Settings(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
+    badges: BadgesConfig = Field(default_factory=BadgesConfig)
     matrix: MatrixConfig | None = None
     discord: DiscordConfig | None = None
     spaces: list[SpaceConfig] = Field(default_factory=list)

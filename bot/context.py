@@ -26,6 +26,11 @@ class UserError(Exception):
         self.values = values
 
 
+class NotACommand(Exception):  # noqa: N818 - a signal, not an error
+    """A handler does not take a command found inside a message as one (a staff member's help text, a
+    /valider outside any declaration…): the core handles the post as an ordinary post instead."""
+
+
 @dataclass
 class Context:
     core: Core

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
 from bot.config import SpaceConfig
-from bot.context import Context, UserError
+from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
 from bot.db.models import Channel, Member, Post, ProcessedEvent, Role, Space
 from bot.events import (
@@ -242,16 +242,18 @@ class Core:
         session.add(post)
         await session.flush()
         ctx.post = post
-        if isinstance(parsed, ParsedCommand):
-            await self._run_command(ctx, parsed)
-        elif isinstance(parsed, UnknownCommand):
+        if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed):
+            return
+        if isinstance(parsed, UnknownCommand):
             ctx.say("errors/unknown_command", written=parsed.written,
                     suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
-        else:
-            for observer in self.registry.post_observers:
-                await observer(ctx, event)
+            return
+        post.kind = "post"  # also a command inside a message that its handler did not take as one
+        for observer in self.registry.post_observers:
+            await observer(ctx, event)
 
-    async def _run_command(self, ctx: Context, parsed: ParsedCommand) -> None:
+    async def _run_command(self, ctx: Context, parsed: ParsedCommand) -> bool:
+        """Run it; False when the handler did not take a command found inside a message as one."""
         from bot.privacy.consent import welcome_once  # first contact: what is recorded and why, once
 
         await welcome_once(ctx)
@@ -261,6 +263,9 @@ class Core:
                 await spec.handler(ctx, parsed)
         except UserError as refusal:
             ctx.say(refusal.template, **refusal.values)
+        except NotACommand:
+            return False
+        return True
 
     async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime) -> None:
         ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread,

@@ -47,8 +47,11 @@ class Registry:
 
     def parser(self) -> CommandParser:
         names: dict[str, str] = {}
+        inline: dict[str, str] = {}
         for spec in self.commands.values():
             names[spec.name] = spec.name
             for alias in spec.aliases:
                 names[alias] = spec.name
-        return CommandParser(names)
+            if spec.inline is not None:
+                inline[spec.name] = spec.inline
+        return CommandParser(names, inline)

@@ -45,12 +45,13 @@ def sos(reg: Registry) -> None:
 
 
 def declarations(reg: Registry) -> None:
-    """Declarations of competences, reviews, portfolio, review reminders."""
-    from bot.declarations import commands, observer, portfolio, reminders
+    """Declarations of competences (and CRCN levels), reviews, portfolio, the member's bilan, review reminders."""
+    from bot.declarations import bilan, commands, levels, observer, portfolio, reminders
 
     reg.add_post_observers(observer.member_answered)
-    reg.add_commands(commands.declare, commands.valider, commands.refuser, commands.precisions,
-                     commands.a_valider, commands.confidentialite, portfolio.portfolio)
+    reg.add_commands(commands.declare, levels.positionner, commands.valider, commands.refuser,
+                     commands.precisions, commands.a_valider, commands.confidentialite, portfolio.portfolio,
+                     bilan.bilan_command)
     reg.add_steps(reminders.remind)
 
 

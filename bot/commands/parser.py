@@ -1,15 +1,17 @@
 """One command parser for every adapter: `/declare`, `!declare` and plain `declare` in a DM parse alike.
 
 Names are matched without accents or case (`/résolu` = `/resolu`), arguments keep their accents and
-quotes are honoured (`/refuser "trace illisible"`).
+quotes are honoured (`/refuser "trace illisible"`). A message that does not start with a command may
+still carry one inside it, for the commands that allow it (`bot/commands/inline.py` says when).
 """
 
 from __future__ import annotations
 
 import difflib
 import shlex
-import unicodedata
 from dataclasses import dataclass
+
+from bot.commands.inline import find_inline, fold
 
 PREFIXES = ("/", "!")
 
@@ -20,18 +22,14 @@ class ParsedCommand:
     args: str  # raw argument text, accents and quotes kept
     argv: tuple[str, ...]  # shell-like split of args (quotes honoured)
     prefixed: bool
+    embedded: bool = False  # written inside a message rather than at its start
+    before: str = ""  # for an embedded command: the author's own words before it (quotes left out)
 
 
 @dataclass(frozen=True, slots=True)
 class UnknownCommand:
     written: str
     suggestions: tuple[str, ...]
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents: the form names are compared in."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def split_args(args: str) -> tuple[str, ...]:
@@ -42,11 +40,24 @@ def split_args(args: str) -> tuple[str, ...]:
 
 
 class CommandParser:
-    def __init__(self, names: dict[str, str]) -> None:
-        """`names` maps every accepted spelling (folded) to its canonical command name."""
+    def __init__(self, names: dict[str, str], inline: dict[str, str] | None = None) -> None:
+        """`names` maps every accepted spelling (folded) to its canonical command name; `inline` maps
+        the canonical names that may be written inside a message to their mode (`code`, `anywhere`,
+        `end`, see `bot/commands/inline.py`)."""
         self.names = {fold(k): v for k, v in names.items()}
+        self.inline = dict(inline or {})
 
     def parse(self, text: str, *, is_direct: bool = False) -> ParsedCommand | UnknownCommand | None:
+        leading = self._leading(text, is_direct)
+        if leading is not None or not self.inline:
+            return leading
+        found = find_inline(text, self.names, self.inline)
+        if found is None:
+            return None
+        return ParsedCommand(name=found.name, args=found.args, argv=split_args(found.args), prefixed=True,
+                             embedded=True, before=found.before)
+
+    def _leading(self, text: str, is_direct: bool) -> ParsedCommand | UnknownCommand | None:
         stripped = text.strip()
         if not stripped:
             return None

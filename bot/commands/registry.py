@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.inline import INLINE_MODES
 from bot.commands.parser import ParsedCommand
 
 if TYPE_CHECKING:
@@ -26,11 +27,15 @@ class CommandSpec:
     handler: Handler
     aliases: tuple[str, ...]
     usage: str  # shown in help and in "did you mean" messages
+    inline: str | None = None  # may be written inside a message: "code" | "anywhere" | "end"
 
 
-def command(name: str, *aliases: str, usage: str = "") -> Callable[[Handler], Handler]:
+def command(name: str, *aliases: str, usage: str = "", inline: str | None = None) -> Callable[[Handler], Handler]:
+    if inline is not None and inline not in INLINE_MODES:
+        raise ValueError(f"/{name}: inline must be one of {', '.join(INLINE_MODES)}")
+
     def describe(handler: Handler) -> Handler:
-        setattr(handler, _SPEC_ATTRIBUTE, CommandSpec(name, handler, aliases, usage or f"/{name}"))
+        setattr(handler, _SPEC_ATTRIBUTE, CommandSpec(name, handler, aliases, usage or f"/{name}", inline))
         return handler
 
     return describe

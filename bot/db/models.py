@@ -189,6 +189,10 @@ class Declaration(Base):
     thread_root_id: Mapped[str] = mapped_column(String(255))
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="declared")
+    # Referentials with a level scale (CRCN 1–8): the level the member positions themself at, and the
+    # level a validator recognised (possibly lower). Both None for a competence declared without level.
+    level: Mapped[int | None] = mapped_column(Integer, default=None)
+    validated_level: Mapped[int | None] = mapped_column(Integer, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: concurrent reviews
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""Open Badges 3.0 AchievementCredential JSON for validated competences (unsigned: no proof attached)."""
+"""Open Badges 3.0 credentials for validated competences; `signing.py` turns each into a signed VC-JWT."""
 
 from __future__ import annotations
 
@@ -13,24 +13,29 @@ from bot.referential import Referential
 
 CONTEXTS = ["https://www.w3.org/ns/credentials/v2",
             "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
-UNSIGNED_NOTE = ("Unsigned credential: exported by ticebot without a proof; an issuer must sign it "
-                 "(e.g. Data Integrity or VC-JWT) before it can be verified. / Attestation non signée.")
 _NS = uuid.UUID("6f1b7c52-3f7e-4a3e-9d3c-2b7d8f0c1a11")
 
 
 def credential(
-    space: Space, ref: Referential, member: Member, decl: Declaration, review: Review | None
+    space: Space, ref: Referential, member: Member, decl: Declaration, review: Review | None,
+    issuer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The OpenBadgeCredential (unsigned); `issuer` is the issuer Profile (`signing.Issuer.profile`)."""
     valid_from = (review.at if review is not None else decl.updated_at).isoformat().replace("+00:00", "Z")
     achievement_id = f"urn:ticebot:achievement:{ref.id}:{ref.version}:{decl.code}"
     subject_id = f"urn:ticebot:member:{member.platform}:{member.platform_user_id}"
+    level = decl.validated_level
+    if level is not None:
+        achievement_id += f":niveau-{level}"
+    at_level = f" — niveau {level} {ref.level_name(level, decl.code)}".rstrip() if level is not None else ""
     return {
         "@context": CONTEXTS,
         "id": f"urn:uuid:{uuid.uuid5(_NS, f'{space.id}/{decl.id}')}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"{ref.title} — {decl.code}",
-        "description": f"{decl.label} {UNSIGNED_NOTE}",
-        "issuer": {"id": f"urn:ticebot:space:{space.id}", "type": ["Profile"], "name": f"ticebot — {space.id}"},
+        "name": f"{ref.title} — {decl.code}{at_level}",
+        "description": f"{decl.label}{at_level}",
+        "issuer": issuer or {"id": f"urn:ticebot:space:{space.id}", "type": ["Profile"],
+                             "name": f"ticebot — {space.id}"},
         "validFrom": valid_from,
         "credentialSubject": {
             "id": subject_id,
@@ -38,18 +43,20 @@ def credential(
             "achievement": {
                 "id": achievement_id,
                 "type": ["Achievement"],
-                "name": f"{decl.code} — {decl.label}"[:250],
+                "name": f"{decl.code}{at_level} — {decl.label}"[:250],
                 "description": decl.label,
                 "criteria": {"narrative": (
-                    f"Compétence {decl.code} du référentiel « {ref.title} » (version {decl.referential_version}), "
-                    "déclarée avec une trace par la personne et validée par un formateur de l'espace.")},
+                    f"Compétence {decl.code} du référentiel « {ref.title} » (version {decl.referential_version})"
+                    + (f", au niveau {level}" if level is not None else "") + ", déclarée avec une trace par la "
+                    f"personne et validée par un formateur de l'espace {space.id}.")},
             },
         },
     }
 
 
 async def badges_for(
-    session: AsyncSession, member: Member, referentials: dict[str, Referential], space_id: str | None = None
+    session: AsyncSession, member: Member, referentials: dict[str, Referential], space_id: str | None = None,
+    issuer: dict[str, Any] | None = None,
 ) -> list[tuple[Declaration, dict[str, Any]]]:
     query = select(Declaration).where(Declaration.member_id == member.id, Declaration.state == "validated")
     if space_id:
@@ -64,5 +71,5 @@ async def badges_for(
             select(Review).where(Review.declaration_id == decl.id, Review.to_state == "validated")
             .order_by(Review.at.desc()).limit(1)
         )).scalar_one_or_none()
-        out.append((decl, credential(space, ref, member, decl, review)))
+        out.append((decl, credential(space, ref, member, decl, review, issuer)))
     return out

@@ -13,6 +13,9 @@ from bot.referential import Referential, closest_codes, normalise_code
 _CODEISH = re.compile(r"^#?(?:[A-Za-z]+\d*(?:[.\-]\d+[A-Za-z0-9]*)+|[A-Za-z]{1,2}\d+|\d+(?:[.\-]\d+)+)$")
 _WORD = re.compile(r"\S+")
 _TARGET = re.compile(r"^\s*#(\d+)\b[\s,:]*(.*)$", re.DOTALL)
+# Declaration ids are 32-bit integers on PostgreSQL (and 64-bit on SQLite): a larger number cannot
+# name a declaration, and passing it to the database raises instead of finding nothing.
+MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -71,11 +74,16 @@ def _bad_code(raw: str, ref: Referential, referentials: dict[str, Referential]) 
 
 
 def split_target(args: str) -> tuple[int | None, str]:
-    """`#12 text` → (12, "text"); anything else → (None, args)."""
+    """`#12 text` → (12, "text"); anything else → (None, args). The id may be beyond `MAX_ID`."""
     match = _TARGET.match(args)
     if match:
         return int(match.group(1)), match.group(2).strip()
     return None, args.strip()
+
+
+def can_exist(declaration_id: int) -> bool:
+    """Whether a declaration could have this id (checked before asking the database)."""
+    return 0 < declaration_id <= MAX_ID
 
 
 def split_code(text: str, ref: Referential) -> tuple[str | None, str]:

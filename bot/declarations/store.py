@@ -43,6 +43,19 @@ async def latest_by_code(session: AsyncSession, space_id: str, member_id: int) -
     return {d.code: d for d in rows.scalars()}
 
 
+async def validated_levels(session: AsyncSession, space_id: str, member_id: int) -> dict[str, int]:
+    """The highest level validated for each competence, across all the member's declarations of it."""
+    rows = await session.execute(
+        select(Declaration.code, Declaration.validated_level).where(
+            Declaration.space_id == space_id, Declaration.member_id == member_id,
+            Declaration.state == "validated", Declaration.validated_level.is_not(None))
+    )
+    best: dict[str, int] = {}
+    for code, level in rows.all():
+        best[code] = max(level, best.get(code, 0))
+    return best
+
+
 async def queue(session: AsyncSession, space_id: str, exclude_member: int | None = None) -> list[Declaration]:
     """Pending declarations of a space, oldest first (the validators' queue and the formateur digest)."""
     query = select(Declaration).where(Declaration.space_id == space_id, Declaration.state.in_(PENDING))

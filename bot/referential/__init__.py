@@ -2,6 +2,7 @@
 
 from bot.referential.certification import DomainProgress, Progress, certification_progress
 from bot.referential.codes import closest_codes, normalise_code
+from bot.referential.crosswalk import crosswalk_notes
 from bot.referential.loader import (
     REFERENTIAL_DIR,
     Problem,
@@ -17,6 +18,7 @@ from bot.referential.model import (
     CrosswalkLink,
     Domain,
     Level,
+    LevelRule,
     Referential,
     Rules,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "Domain",
     "DomainProgress",
     "Level",
+    "LevelRule",
     "Problem",
     "Progress",
     "Referential",
@@ -38,6 +41,7 @@ __all__ = [
     "certification_progress",
     "check",
     "closest_codes",
+    "crosswalk_notes",
     "load_all",
     "load_referential",
     "normalise_code",

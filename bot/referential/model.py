@@ -71,6 +71,20 @@ class Crosswalk(_Strict):
         return {link.code: list(link.targets) for link in self.links}
 
 
+class LevelRule(_Strict):
+    """A threshold on validated levels, for referentials with a level scale (CRCN 1–8).
+
+    In each domain of `domains` (empty = every domain), at least `competences` of the domain's
+    competences (omitted = all of them) must be validated at `min_level` or above. « Au moins le
+    niveau 3 dans chaque domaine » is `{min_level: 3, competences: 1}`.
+    """
+
+    min_level: int = Field(ge=1)
+    competences: int | None = Field(default=None, ge=1)
+    domains: list[str] = []
+    label: str = ""  # the rule as people read it, shown in the portfolio
+
+
 class CertificationRule(_Strict):
     """Thresholds for delivering a certificate; every field is optional so the data drives it.
 
@@ -82,6 +96,7 @@ class CertificationRule(_Strict):
     min_validated: int | None = Field(default=None, ge=0)
     max_not_validated_per_domain: int | None = Field(default=None, ge=0)
     domains: list[str] = []
+    levels: list[LevelRule] = []
 
 
 class Rules(_Strict):
@@ -137,6 +152,19 @@ class Referential(_Strict):
 
     def get_domain(self, code: str) -> Domain | None:
         return self._domain_index.get(code)
+
+    def level_numbers(self, code: str | None = None) -> list[int]:
+        """The level scale of one competence (or the referential's shared one); empty = no levels."""
+        competence = self._index.get(code) if code else None
+        levels = competence.levels if competence is not None else self.levels
+        return sorted({level.number for level in levels})
+
+    def level_name(self, number: int, code: str | None = None) -> str:
+        competence = self._index.get(code) if code else None
+        for level in competence.levels if competence is not None else self.levels:
+            if level.number == number:
+                return level.name
+        return ""
 
 
 Path_ = tuple[str | int, ...]
@@ -212,12 +240,45 @@ def _rule_problems(ref: Referential, domains: set[str]) -> list[SemanticProblem]
             problems.append(SemanticProblem(
                 ("rules", "certification", "domains", i), f"rule names unknown domain {code!r}",
                 f"known domains: {', '.join(sorted(domains))}"))
+    problems += _level_rule_problems(ref, domains)
     total = len(ref.competences())
     if rule.min_validated is not None and rule.min_validated > total:
         problems.append(SemanticProblem(
             ("rules", "certification", "min_validated"),
             f"min_validated is {rule.min_validated} but the referential has only {total} competences",
             "lower the threshold or add the missing competences"))
+    return problems
+
+
+def _level_rule_problems(ref: Referential, domains: set[str]) -> list[SemanticProblem]:
+    assert ref.rules.certification is not None
+    problems = []
+    scale = {n for c in ref.competences() for n in ref.level_numbers(c.code)} or set(ref.level_numbers())
+    for ri, level_rule in enumerate(ref.rules.certification.levels):
+        path: Path_ = ("rules", "certification", "levels", ri)
+        if not scale:
+            problems.append(SemanticProblem(
+                path, "a level rule in a referential without levels",
+                "add a `levels:` scale (number, name) or remove the rule"))
+            continue
+        if level_rule.min_level not in scale:
+            problems.append(SemanticProblem(
+                path + ("min_level",), f"min_level {level_rule.min_level} is not a level of the scale",
+                f"levels are {min(scale)}–{max(scale)}"))
+        scope = []
+        for di, code in enumerate(level_rule.domains):
+            if code not in domains:
+                problems.append(SemanticProblem(
+                    path + ("domains", di), f"level rule names unknown domain {code!r}",
+                    f"known domains: {', '.join(sorted(domains))}"))
+            else:
+                scope.append(code)
+        sizes = [len(d.competences) for d in ref.domains if not level_rule.domains or d.code in scope]
+        if level_rule.competences is not None and sizes and level_rule.competences > min(sizes):
+            problems.append(SemanticProblem(
+                path + ("competences",),
+                f"competences is {level_rule.competences} but a domain it covers has only {min(sizes)}",
+                "lower it, or list in `domains` the domains it applies to"))
     return problems
 
 

@@ -23,7 +23,7 @@ async def _thread_question(ctx: Context) -> Question:
     return question
 
 
-@command("sos", "aide-tice", usage="/sos <votre question>")
+@command("sos", "aide-tice", usage="/sos <votre question>", inline="end")
 async def sos(ctx: Context, cmd: ParsedCommand) -> None:
     if ctx.space is None or ctx.is_direct or ctx.thread is None:
         raise UserError("sos/sos_where")

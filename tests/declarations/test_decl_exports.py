@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -72,26 +71,3 @@ def test_bilan_errors(url: str, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Espace inconnu" in result.output
     result = CliRunner().invoke(export_app, ["bilan", "--space", "demo", "--format", "xls", "--database", url])
     assert result.exit_code == 1 and "csv, html ou pdf" in result.output
-
-
-def test_badges(url: str, tmp_path: Path) -> None:
-    out = tmp_path / "badges"
-    _invoke("badges", "--member", "alice", "--space", "demo", "--out", str(out), "--database", url)
-    files = sorted(out.glob("*.json"))
-    assert [f.name for f in files] == ["alice-demo-B2-3.json"]  # only the validated competence
-    badge = json.loads(files[0].read_text(encoding="utf-8"))
-    assert badge["@context"] == ["https://www.w3.org/ns/credentials/v2",
-                                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
-    assert badge["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert badge["issuer"]["type"] == ["Profile"] and badge["issuer"]["id"] and badge["issuer"]["name"]
-    assert badge["validFrom"].startswith("2026-09-07T")
-    subject = badge["credentialSubject"]
-    assert subject["type"] == ["AchievementSubject"]
-    achievement = subject["achievement"]
-    assert achievement["type"] == ["Achievement"] and achievement["id"]
-    assert achievement["name"].startswith("B2-3") and achievement["description"]
-    assert achievement["criteria"]["narrative"]
-    assert "proof" not in badge and "Unsigned" in badge["description"]
-    assert "Unsigned" in (out / "README.txt").read_text(encoding="utf-8")
-    result = CliRunner().invoke(export_app, ["badges", "--member", "nobody", "--out", str(out), "--database", url])
-    assert result.exit_code == 1

@@ -173,7 +173,7 @@ expect declarations/declared to alice
     assert [d.code for d in await declarations(replay)] == ["A2-1", "A2-2"]
 
 
-async def test_a_valider_lists_oldest_first_and_opens_review(run: Run) -> None:
+async def test_a_valider_lists_oldest_first(run: Run) -> None:
     replay = await run("""
 alice dm: /declare A1-1 trace un
 +1h
@@ -186,7 +186,7 @@ expect declarations/queue to tom
 """)
     queue = replay.delivered[-1].text
     assert queue.index("n° 1") < queue.index("n° 2") and "(privée)" in queue
-    assert {d.state for d in await declarations(replay)} == {"in_review"}
+    assert {d.state for d in await declarations(replay)} == {"declared"}
 
 
 async def test_duplicate_event_is_one_transition(run: Run) -> None:
