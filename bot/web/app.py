@@ -127,7 +127,7 @@ async def login_form(request: web.Request) -> web.Response:
     return _html(page(_state(request).default_language, "login", token=request.match_info["token"]))
 
 
-async def login(request: web.Request) -> web.StreamResponse:
+async def login(request: web.Request) -> web.Response:
     state = _state(request)
     assert state.limiter is not None
     token = str((await request.post()).get("token", ""))
@@ -145,7 +145,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if cookie is None:
         state.limiter.failed(address)
         return _html(page(state.default_language, "login_failed"), status=403)
-    response = web.HTTPSeeOther("/")
+    response = web.Response(status=303, headers={"Location": "/"})
     response.set_cookie(auth.COOKIE_NAME, cookie, httponly=True, samesite="Lax", secure=state.secure_cookies,
                         max_age=int(state.session_lifetime.total_seconds()), path="/")
     return response
