@@ -16,9 +16,9 @@ from bot.digest.chart import DPI, LABELS
 ASKED, BREACH, WITHIN = "#4C72B0", "#C44E52", "#55A868"
 EXTRA = {
     "fr": {"breaches": "dépassements", "promise": "Promesse SOS, semaine par semaine", "group": "groupe",
-           "cohort": "cohorte", "heatmap": "Compétences abordées : domaines × groupes"},
+           "cohort": "cohorte", "no_group": "sans groupe", "heatmap": "Compétences abordées : domaines × groupes"},
     "en": {"breaches": "breaches", "promise": "SOS promise, week by week", "group": "group",
-           "cohort": "cohort", "heatmap": "Competences touched: domains × groups"},
+           "cohort": "cohort", "no_group": "no group", "heatmap": "Competences touched: domains × groups"},
 }
 
 
@@ -56,7 +56,8 @@ def promise_chart(weeks: list[dict[str, Any]], lang: str) -> str | None:
     share.set_ylabel("%")
     handles, labels = ax.get_legend_handles_labels()
     more_handles, more_labels = share.get_legend_handles_labels()
-    ax.legend(handles + more_handles, labels + more_labels, loc="upper left", fontsize=8)
+    ax.legend(handles + more_handles, labels + more_labels, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return _png(fig)
 
@@ -69,7 +70,7 @@ def coverage_chart(coverage: dict[str, Any], lang: str) -> str | None:
     from matplotlib.figure import Figure
 
     extra = EXTRA.get(lang, EXTRA["fr"])
-    groups = [g or (extra["cohort"] if coverage["cohort_only"] else "—") for g in coverage["groups"]]
+    groups = [g or (extra["cohort"] if coverage["cohort_only"] else extra["no_group"]) for g in coverage["groups"]]
     values = [[cell["share"] for cell in row["cells"]] for row in coverage["rows"]]
     fig = Figure(figsize=(min(10, 2.5 + 1.3 * len(groups)), 0.9 + 0.45 * len(values)), dpi=DPI)
     FigureCanvasAgg(fig)

@@ -40,8 +40,8 @@ SHOWS = {
     "home": ["/espace/lettres"],
     "dashboard": ["Quelle appli pour enregistrer", "Comment récupérer les travaux rendus", "thomas",
                   "id=\"couverture\"", "id=\"participation\"", "data:image/png;base64,"],
-    "trainer": ["A1-3", "chloe"],  # chloe (group A) waits for fabienne; david (group B) does not
-    ("portfolio", "member"): ["B2-3", "validée"],
+    "trainer": ["A1-3", "chloe"],  # chloe (group A) waits for fabienne; david (group B) waits for gilles
+    ("portfolio", "member"): ["B2-3", 'class="state-validated">validée'],
     "portfolio": ["Mon portfolio — lettres"],
     "space_bilan": ["member,member_id,domain", "console:alice", "console:chloe"],
     "member_bilan": ["console:alice,A1,A1-1"],
