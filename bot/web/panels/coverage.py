@@ -1,8 +1,9 @@
 """Competence coverage: domains × groups, the share of each domain's competences a group touched.
 
 "Touched" means a tag on a learner's post (not removed by a trainer) or a declaration, as in the
-digest. Learners are everyone with a role in the space but formateurs and coordinators; their group
-is their `Role.group`. Without groups, the whole cohort is one column.
+digest. Learners are everyone with a role in the space except formateurs and coordinators (a
+formateur listed in a group also gets a member role there: still not a learner); their group is
+their `Role.group`. Without groups, the whole cohort is one column.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def learner_groups(session: AsyncSession, space_id: str) -> dict[int, str]
         roles.setdefault(member_id, set()).add(role)
         if group:
             groups[member_id] = group
-    return {m: groups.get(m, NO_GROUP) for m, r in roles.items() if not r <= set(STAFF_ROLES)}
+    return {m: groups.get(m, NO_GROUP) for m, r in roles.items() if not r & set(STAFF_ROLES)}
 
 
 def heat(share: float) -> int:
