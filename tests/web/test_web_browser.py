@@ -15,6 +15,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from browser import chromium, full_page_screenshot, require_chromium
 from web_support import MATHS_SECRET, SCENARIO, site
 
@@ -47,6 +48,7 @@ def _open_dashboard(driver: object, link: str, space: str) -> dict[str, object]:
     return found
 
 
+@pytest.mark.browser
 async def test_a_coordinator_follows_the_tableau_link_in_chromium(tmp_path: Path) -> None:
     require_chromium()
     url = f"sqlite+aiosqlite:///{tmp_path / 'scenario.db'}"
@@ -82,6 +84,7 @@ async def test_a_coordinator_follows_the_tableau_link_in_chromium(tmp_path: Path
         shutil.copy(shot, DOCS / "dashboard-coordinateur.png")
 
 
+@pytest.mark.browser
 async def test_the_dashboard_of_a_simulated_semester_in_chromium(tmp_path: Path) -> None:
     require_chromium()
     from bot.sos.simulate import SEMESTER_START, run_comparison
