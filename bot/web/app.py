@@ -97,11 +97,15 @@ def _forbidden(lang: str) -> web.Response:
     return _html(page(lang, "forbidden"), status=403)
 
 
-SpaceWork = Callable[[AsyncSession, Viewer, Space, SpaceConfig], Awaitable[web.Response]]
+Finish = Callable[[], Awaitable[web.Response]]
+SpaceWork = Callable[[AsyncSession, Viewer, Space, SpaceConfig], Awaitable[web.Response | Finish]]
 
 
 async def _in_space(request: web.Request, view: str, work: SpaceWork) -> web.Response:
-    """Run `work` only for a viewer whose roles in the URL's space allow `view` (checked now)."""
+    """Run `work` only for a viewer whose roles in the URL's space allow `view` (checked now).
+
+    `work` may return a function that finishes the page once the transaction is closed (charts are
+    drawn there: on SQLite a transaction holds the write lock the bot needs)."""
     state = _state(request)
     space_id = request.match_info["space"]
     async with state.db.transaction() as session:
@@ -112,7 +116,8 @@ async def _in_space(request: web.Request, view: str, work: SpaceWork) -> web.Res
         if space is None or not viewer.scope.may(space_id, view):
             return _forbidden(viewer.lang or state.default_language)
         cfg = SpaceConfig.model_validate(space.settings or {"id": space.id})
-        return await work(session, viewer, space, cfg)
+        done = await work(session, viewer, space, cfg)
+    return done if isinstance(done, web.Response) else await done()
 
 
 def _lang(viewer: Viewer, space: Space) -> str:
@@ -181,7 +186,7 @@ async def home(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     state = _state(request)
 
-    async def work(session: AsyncSession, viewer: Viewer, space: Space, cfg: SpaceConfig) -> web.Response:
+    async def work(session: AsyncSession, viewer: Viewer, space: Space, cfg: SpaceConfig) -> Finish:
         now = state.clock.now()
         ref = state.referentials[space.referential_id]
         lang = _lang(viewer, space)
@@ -192,10 +197,14 @@ async def dashboard(request: web.Request) -> web.Response:
             "participation": await participation(session, space.id, now, cfg.timezone),
             "bilans": _bilan_links(state.secret, viewer, await bilan_rows(session, space.id, ref)),
         }
-        # Charts are drawn off the event loop (matplotlib takes tens of milliseconds per image).
-        data["promise_chart"] = await asyncio.to_thread(charts.promise_chart, data["promise"]["weeks"], lang)
-        data["coverage_chart"] = await asyncio.to_thread(charts.coverage_chart, data["coverage"], lang)
-        return _html(page(lang, "coordinator", space=space.id, referential=ref.title, now=now, **data))
+
+        async def finish() -> web.Response:
+            # Off the event loop: matplotlib takes tens of milliseconds per image.
+            data["promise_chart"] = await asyncio.to_thread(charts.promise_chart, data["promise"]["weeks"], lang)
+            data["coverage_chart"] = await asyncio.to_thread(charts.coverage_chart, data["coverage"], lang)
+            return _html(page(lang, "coordinator", space=space.id, referential=ref.title, now=now, **data))
+
+        return finish
 
     return await _in_space(request, DASHBOARD, work)
 
@@ -203,12 +212,16 @@ async def dashboard(request: web.Request) -> web.Response:
 async def trainer(request: web.Request) -> web.Response:
     state = _state(request)
 
-    async def work(session: AsyncSession, viewer: Viewer, space: Space, cfg: SpaceConfig) -> web.Response:
+    async def work(session: AsyncSession, viewer: Viewer, space: Space, cfg: SpaceConfig) -> Finish:
         now = state.clock.now()
         lang = _lang(viewer, space)
         data = await trainer_view(session, cfg, viewer.member.id, now)
-        data["promise_chart"] = await asyncio.to_thread(charts.promise_chart, data["promise"]["weeks"], lang)
-        return _html(page(lang, "trainer", space=space.id, now=now, **data))
+
+        async def finish() -> web.Response:
+            data["promise_chart"] = await asyncio.to_thread(charts.promise_chart, data["promise"]["weeks"], lang)
+            return _html(page(lang, "trainer", space=space.id, now=now, **data))
+
+        return finish
 
     return await _in_space(request, TRAINER_VIEW, work)
 

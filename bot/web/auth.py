@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import KeyValue, Member, WebLogin, WebSession
@@ -116,8 +116,3 @@ async def publish_public_url(session: AsyncSession, url: str) -> None:
     else:
         row.value = url.rstrip("/")
 
-
-async def member_ids(session: AsyncSession, ids: set[int]) -> dict[int, Member]:
-    if not ids:
-        return {}
-    return {m.id: m for m in (await session.execute(select(Member).where(Member.id.in_(ids)))).scalars()}

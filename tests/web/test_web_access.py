@@ -7,11 +7,15 @@ coordinator of the other space "maths" (maxime); an outsider with no role (oscar
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 from web_support import MATHS_SECRET, PEOPLE, Site, site
 
+from bot.db.models import Member, Role
 from bot.web import auth
 
 ROLES = ["anonymous", *PEOPLE]
@@ -129,17 +133,10 @@ async def test_a_reference_from_another_session_opens_nothing(two_spaces: tuple[
         assert stale.status == 403 and "console:alice" not in await stale.text()
 
 
-async def test_roles_are_read_on_every_request(two_spaces: tuple[str, datetime], tmp_path: object) -> None:
+async def test_roles_are_read_on_every_request(two_spaces: tuple[str, datetime], tmp_path: Path) -> None:
     """A coordinator whose role is removed loses the dashboard at the next request, same session."""
-    import shutil
-    from pathlib import Path
-
-    from sqlalchemy import delete, select
-
-    from bot.db.models import Member, Role
-
     url, now = two_spaces
-    copy = Path(str(tmp_path)) / "copy.db"
+    copy = tmp_path / "copy.db"
     shutil.copy(url.removeprefix("sqlite+aiosqlite:///"), copy)
     async with site(f"sqlite+aiosqlite:///{copy}", now) as s:
         await s.login("claire")

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from web_support import SECRET, replay_into, site, token_of
 
+from bot.clock import FakeClock
+from bot.config import ConfigError
 from bot.db.models import Member, WebLogin, WebSession
+from bot.privacy.erase import erase_member
 from bot.web import auth
 from bot.web.limits import AttemptLimiter
+from bot.web.secret import load_secret
 from bot.web.security import HEADERS
 
 
@@ -97,14 +104,9 @@ async def test_forged_or_tampered_cookies_are_refused(two_spaces: tuple[str, dat
         assert auth.session_id_of(SECRET, good) == session_id
 
 
-async def test_an_erased_member_loses_their_session(two_spaces: tuple[str, datetime], tmp_path: object) -> None:
-    import shutil
-    from pathlib import Path
-
-    from bot.privacy.erase import erase_member
-
+async def test_an_erased_member_loses_their_session(two_spaces: tuple[str, datetime], tmp_path: Path) -> None:
     url, now = two_spaces
-    copy = Path(str(tmp_path)) / "copy.db"
+    copy = tmp_path / "copy.db"
     shutil.copy(url.removeprefix("sqlite+aiosqlite:///"), copy)
     async with site(f"sqlite+aiosqlite:///{copy}", now) as s:
         await s.login("alice")
@@ -148,9 +150,7 @@ async def test_login_attempts_are_limited_per_token_prefix(two_spaces: tuple[str
 
 
 def test_the_limiter_forgets_old_attempts() -> None:
-    from bot.clock import FakeClock
-
-    clock = FakeClock(datetime(2026, 9, 1, tzinfo=__import__("datetime").UTC))
+    clock = FakeClock(datetime(2026, 9, 1, tzinfo=UTC))
     limiter = AttemptLimiter(clock, per_address=2, per_prefix=100)
     for _ in range(2):
         assert limiter.allowed("1.2.3.4", "abcdefgh")
@@ -179,14 +179,25 @@ async def test_security_headers_on_every_response(two_spaces: tuple[str, datetim
         assert "<script" not in page and " style=" not in page and "<style" not in page
 
 
-async def test_html_is_escaped(two_spaces: tuple[str, datetime], tmp_path: object) -> None:
+async def test_html_is_escaped(tmp_path: Path) -> None:
     """A question's text is data: markup in it is shown, never run."""
-    from pathlib import Path
-
-    url = f"sqlite+aiosqlite:///{Path(str(tmp_path)) / 'xss.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'xss.db'}"
     now = await replay_into(url, "space lettres\nmember alice\ncoordinator claire\nat 2026-09-07T09:00\n"
                                  "alice in sos: <img src=x onerror=alert(1)> comment faire une capture ?\n")
     async with site(url, now) as s:
         await s.login("claire")
         page = await (await s.client.get("/espace/lettres")).text()
         assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_signing_secret_comes_from_the_env_or_a_private_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = tmp_path
+    first = load_secret(None, directory)
+    assert len(first) >= 32 and (directory / "web-secret").stat().st_mode & 0o777 == 0o600
+    assert load_secret(None, directory) == first  # kept: sessions survive a restart
+    monkeypatch.setenv("TICEBOT_WEB_SECRET", "short")
+    with pytest.raises(ConfigError, match="TICEBOT_WEB_SECRET"):
+        load_secret("TICEBOT_WEB_SECRET", directory)
+    monkeypatch.setenv("TICEBOT_WEB_SECRET", "k" * 40)
+    assert load_secret("TICEBOT_WEB_SECRET", directory) == b"k" * 40
