@@ -46,7 +46,8 @@ def _mount() -> None:
         app.add_typer(badge_app, name="badge")
     except ImportError:  # pragma: no cover
         pass
-    for module, name in (("bot.digest.cli", "digest_app"), ("bot.privacy.cli", "member_app")):
+    for module, name in (("bot.digest.cli", "digest_app"), ("bot.privacy.cli", "member_app"),
+                         ("bot.web.cli", "web_app")):
         try:
             sub = getattr(__import__(module, fromlist=[name]), name)
             app.add_typer(sub, name=name.removesuffix("_app"))
@@ -57,11 +58,12 @@ def _mount() -> None:
 DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "adapters" / "console" / "scenarios" / "demo.tice"
 
 
-async def _replay(script: str, json_lines: bool, interactive: bool, echo: bool) -> int:
+async def _replay(script: str, json_lines: bool, interactive: bool, echo: bool, database: str | None = None) -> int:
     from adapters.console.replay import ExpectationFailed, Replay
     from adapters.console.script import ScriptError
 
-    replay = Replay(emit=lambda line: print(line, flush=True), json_lines=json_lines, echo_posts=echo)
+    replay = Replay(emit=lambda line: print(line, flush=True), json_lines=json_lines, echo_posts=echo,
+                    database_url=database)
     try:
         try:
             await replay.run_script(script)
@@ -96,9 +98,11 @@ def demo(json_out: Annotated[bool, typer.Option("--json", help="Actions en JSON,
 def replay(
     script: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Fichier de scénario")],
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    database: Annotated[str | None, typer.Option("--database", help="Garder l'état dans cette base (URL)")] = None,
 ) -> None:
     """Rejoue un scénario et affiche chaque action du bot."""
-    raise typer.Exit(asyncio.run(_replay(script.read_text(encoding="utf-8"), json_out, False, not json_out)))
+    raise typer.Exit(asyncio.run(_replay(script.read_text(encoding="utf-8"), json_out, False, not json_out,
+                                         database)))
 
 
 @app.command()
@@ -106,11 +110,13 @@ def simulate(
     days: Annotated[int, typer.Option("--days")] = 120,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    database: Annotated[str | None, typer.Option(
+        "--database", help="Garder l'état de la simulation avec ticebot dans cette base (URL)")] = None,
 ) -> None:
     """Simule un semestre avec et sans l'échelle d'escalade, et compare les délais de réponse."""
     from bot.sos.simulate import format_comparison, run_comparison
 
-    result = asyncio.run(run_comparison(days=days, seed=seed))
+    result = asyncio.run(run_comparison(days=days, seed=seed, database_url=database))
     print(json.dumps(result, ensure_ascii=False, indent=2) if json_out else format_comparison(result))
 
 

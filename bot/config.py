@@ -161,12 +161,37 @@ class BadgesConfig(_Strict):
     key_file: str = ""  # default: $TICEBOT_DATA_DIR/badge-issuer-ed25519.pem
 
 
+class WebConfig(_Strict):
+    """The coordinators' dashboard (`ticebot web`, or inside `ticebot run` when this section exists)."""
+
+    bind: str = "127.0.0.1:8080"  # host:port the server listens on
+    public_url: str = "http://127.0.0.1:8080"  # how people reach it (links sent by /tableau start with it)
+    secret_env: str | None = None  # env var holding the cookie-signing secret; else a 0600 file in the data dir
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url doit commencer par http:// ou https://")
+        return value.rstrip("/")
+
+    @field_validator("bind")
+    @classmethod
+    def _bind(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("bind s'écrit hôte:port, par exemple 127.0.0.1:8080")
+        return value
+
+
 class Settings(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
     badges: BadgesConfig = Field(default_factory=BadgesConfig)
     matrix: MatrixConfig | None = None
     discord: DiscordConfig | None = None
+    web: WebConfig | None = None
     spaces: list[SpaceConfig] = Field(default_factory=list)
 
     def space(self, space_id: str) -> SpaceConfig:

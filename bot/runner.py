@@ -41,6 +41,10 @@ async def run_from_settings(settings: Settings, stop: asyncio.Event | None = Non
         from adapters.discord import start_discord
 
         tasks.append(asyncio.create_task(start_discord(settings.discord, app), name="discord"))
+    if settings.web is not None:
+        from bot.web.server import run_web
+
+        tasks.append(asyncio.create_task(run_web(settings.web, app.db, app.clock, settings.bot.language), name="web"))
     log.info("ticebot running with %d space(s)", len(settings.spaces))
     stopper = asyncio.create_task(stop.wait(), name="stop")
     waiting: set[asyncio.Task[object]] = {*tasks, stopper}

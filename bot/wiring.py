@@ -71,6 +71,13 @@ def general(reg: Registry) -> None:
     reg.add_commands(commands.aide, commands.langue)
 
 
+def web(reg: Registry) -> None:
+    """The dashboard's one-time login links (`/tableau`); the pages themselves are served by bot/web/app.py."""
+    from bot.web import command
+
+    reg.add_commands(command.tableau)
+
+
 CAPABILITIES: dict[str, Callable[[Registry], None]] = {
     "privacy": privacy,
     "tagging": tagging,
@@ -78,6 +85,7 @@ CAPABILITIES: dict[str, Callable[[Registry], None]] = {
     "declarations": declarations,
     "digest": digest,
     "general": general,
+    "web": web,
 }
 
 

@@ -264,3 +264,25 @@ class DigestSent(Base):
     # 0 for a space-wide digest: NULLs would not collide in the unique constraint.
     member_id: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime]
+
+
+class WebLogin(Base):
+    """A one-time dashboard link (`/tableau`, `ticebot web link`): only its hash is kept; used once."""
+
+    __tablename__ = "web_logins"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebSession(Base):
+    """A dashboard session opened by a one-time link; the cookie carries the id, the row its expiry."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_expires", "expires_at"),)
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

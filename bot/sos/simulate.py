@@ -140,7 +140,7 @@ class _Simulation:
             who = {"nudge": TUTORS[0], "referent": TRAINERS[0], "trainers": TRAINERS[1]}[kind]
             self.schedule(self.clock.now() + delay, "staff_answer", index, who)
 
-    async def run(self, days: int) -> dict[str, Any]:
+    async def run(self, days: int, database_url: str | None = None) -> dict[str, Any]:
         tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-")
         ladder = None if self.with_ladder else []
         sos = SosPolicy(delay="4d") if ladder is None else SosPolicy(delay="4d", ladder=ladder)
@@ -148,7 +148,7 @@ class _Simulation:
                  "coordinator": ["sim:claire"], "resource": [f"sim:{TUTORS[0]}"]}
         space = SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
         app = await TicebotApp.create(Settings(spaces=[space]), clock=self.clock,
-                                      database_url=f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}")
+                                      database_url=database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}")
         app.register_adapter(_SimAdapter(self))
         await app.core.register_channel("simulation", SOS, "sos", "sos")
         await app.core.register_channel("simulation", ChannelRef("sim", "formateurs"), "trainers", "formateurs")
@@ -212,10 +212,11 @@ class _Simulation:
 SEMESTER_START = datetime(2026, 9, 1, 0, 0, tzinfo=PARIS)
 
 
-async def run_comparison(days: int = 120, seed: int = 1) -> dict[str, Any]:
+async def run_comparison(days: int = 120, seed: int = 1, database_url: str | None = None) -> dict[str, Any]:
+    """`database_url`: keep the run with ticebot in that database (to look at it in the dashboard)."""
     draws = draw_semester(days, seed, SEMESTER_START)
     without = await _Simulation(draws, False, SEMESTER_START).run(days)
-    with_bot = await _Simulation(draws, True, SEMESTER_START).run(days)
+    with_bot = await _Simulation(draws, True, SEMESTER_START).run(days, database_url)
     return {"days": days, "seed": seed, "without_bot": without, "with_bot": with_bot}
 
 
