@@ -1,7 +1,7 @@
 """web sessions: one-time dashboard links and dashboard sessions
 
 Revision ID: web_sessions
-Revises: 0001
+Revises: declaration_levels
 """
 
 import sqlalchemy as sa
