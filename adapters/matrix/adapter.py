@@ -204,6 +204,8 @@ class MatrixAdapter:
             sender = source.get("sender")
             if sender == self.user_id or not isinstance(sender, str):
                 continue
+            if is_direct and kind == "m.room.message":
+                await self._answer_here(room_id, sender)
             target = reply_target(source)
             event = translate(
                 source,
@@ -218,7 +220,9 @@ class MatrixAdapter:
     async def after_sync(self, response: SyncResponse) -> None:
         await keys.after_sync(self.client, self.config, response)
         late: dict[str, list[dict[str, Any]]] = {}
-        for room_id, source in await self.undecryptable.retry():
+        # Room keys come as to-device messages: nothing new to decrypt with in a sync without any.
+        ready = await self.undecryptable.retry() if response.to_device_events else []
+        for room_id, source in ready:
             late.setdefault(room_id, []).append(source)
         for room_id, sources in late.items():
             await self.on_room_events(room_id, sources)
@@ -290,6 +294,14 @@ class MatrixAdapter:
         other = next(u for u in room.users if u != self.user_id)
         await self.kv.kv_set(state.dm_user(room_id), other)
         return True
+
+    async def _answer_here(self, room_id: str, user_id: str) -> None:
+        """Private answers go to the direct room the person last wrote in (they may have several: one
+        the bot opened, one they opened), so the answer appears where they are looking."""
+        if await self.kv.kv_get(state.dm_user(room_id)) != user_id:
+            return
+        if await self.kv.kv_get(state.dm_room(user_id)) != room_id:
+            await self.kv.kv_set(state.dm_room(user_id), room_id)
 
     async def _encrypted_state(self, room_id: str) -> bool:
         encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")

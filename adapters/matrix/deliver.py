@@ -223,7 +223,7 @@ class MatrixDeliverer:
         response = await self.client.room_create(**options)
         created: RoomCreateResponse = check(response, f"open a direct room with {user_id}")
         room_id = str(created.room_id)
-        if encrypt and room_id not in self.client.rooms:
+        if encrypt:
             self._known_before_sync(room_id, user_id)
         await self.kv.kv_set(state.dm_room(user_id), room_id)
         await self.kv.kv_set(state.dm_user(room_id), user_id)
@@ -231,12 +231,17 @@ class MatrixDeliverer:
         return room_id
 
     def _known_before_sync(self, room_id: str, user_id: str) -> None:
-        """Tell nio about the room we just created, so the first message is encrypted for the invitee
-        now instead of waiting for the next sync to bring the room's state (nio would refuse to send)."""
-        room = MatrixRoom(room_id, self.client.user_id, encrypted=True)  # type: ignore[attr-defined]
-        room.add_member(self.client.user_id, None, None)  # type: ignore[attr-defined]
-        room.add_member(user_id, None, None, invited=True)
-        self.client.rooms[room_id] = room
+        """Tell nio about the room we just created: encrypted, with the invitee in it. Otherwise the first
+        message waits for a sync to bring the room's state (nio refuses to send to an unknown room), or a
+        sync that raced the creation shows the room without its invite and the invitee gets no key."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            room = MatrixRoom(room_id, self.client.user_id, encrypted=True)  # type: ignore[attr-defined]
+            room.add_member(self.client.user_id, None, None)  # type: ignore[attr-defined]
+            self.client.rooms[room_id] = room
+        room.encrypted = True
+        if user_id not in room.users:
+            room.add_member(user_id, None, None, invited=True)
         self.client.encrypted_rooms.add(room_id)  # type: ignore[attr-defined]
 
     def _still_direct(self, room_id: str, user_id: str) -> bool:

@@ -1,0 +1,161 @@
+"""End-to-end encryption on a real Synapse configured like Tchap (private rooms and DMs encrypted by default).
+
+People are independent nio[e2e] clients with their own olm devices; they trust the bot's device on first
+use, as people do in Element. Every bot message checked here reached them encrypted and was decrypted by
+their own device (`Person.decrypted`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from matrix_homeserver import Homeserver
+from matrix_world import Bot, World, make_world, start_bot, template, thread_of
+from nio import RoomCreateResponse
+from sqlalchemy import select
+
+from adapters.matrix.device import DeviceError
+from bot.db.models import Declaration
+
+pytestmark = pytest.mark.matrix
+
+QUESTION = "Comment partager un document avec mes élèves sans ENT ?"
+
+
+@pytest.fixture
+async def world(
+    tchap_homeserver: Homeserver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    created = await make_world(tchap_homeserver, tmp_path, monkeypatch, encrypted=True)
+    yield created
+    await created.close()
+
+
+@pytest.fixture
+async def bots() -> AsyncIterator[list[Bot]]:
+    started: list[Bot] = []
+    yield started
+    for bot in started:
+        with contextlib.suppress(Exception):
+            await bot.stop()
+
+
+async def joined(world: World, *rooms: str) -> None:
+    for room in rooms:
+        await world.claire.wait_joined(room, world.bot_user)
+
+
+def encrypted_room(world: World, room_id: str) -> bool:
+    room = world.claire.client.rooms.get(room_id)
+    return bool(room is not None and room.encrypted)
+
+
+async def test_encrypted_question_is_answered_and_the_ladder_reaches_staff_encrypted(
+    world: World, bots: list[Bot]
+) -> None:
+    assert all(encrypted_room(world, r) for r in (world.sos, world.general, world.staff))  # Tchap's default
+    bots.append(await start_bot(world.settings(delay="8s")))
+    await joined(world, world.sos, world.staff)
+
+    q = await world.alice.say(world.sos, QUESTION)
+    received = await world.alice.wait_template("sos/received", world.sos)
+    assert thread_of(received) == q
+    assert received["event_id"] in world.alice.decrypted  # sent encrypted, readable by Alice's device
+    assert "Alice" in received["content"]["body"]
+
+    dm, referent = await world.fabienne.wait_for(lambda r, s: template(s) == "sos/referent")
+    assert dm not in (world.sos, world.general, world.staff)  # a DM the bot opened: encrypted too
+    assert referent["event_id"] in world.fabienne.decrypted
+    assert referent["content"]["msgtype"] == "m.text"  # a DM alert notifies
+    alert = await world.fabienne.wait_template("sos/trainers_alert", world.staff)
+    assert alert["event_id"] in world.fabienne.decrypted
+    assert world.fabienne.user_id in alert["content"]["m.mentions"]["user_ids"]
+    _room, breach = await world.claire.wait_for(lambda r, s: template(s) == "sos/breach_coordinator", within=20)
+    assert breach["event_id"] in world.claire.decrypted
+    assert QUESTION[:20] in breach["content"]["body"] or "question" in breach["content"]["body"]
+
+
+async def test_portfolio_and_validation_in_encrypted_direct_messages(world: World, bots: list[Bot]) -> None:
+    bot = await start_bot(world.settings(delay="1h"))
+    bots.append(bot)
+    await joined(world, world.sos, world.general)
+    alice, fabienne = world.alice, world.fabienne
+    await alice.say(world.general, "Bonjour à toutes et à tous !")  # Alice is known in the space
+
+    # Alice opens a DM as Element does; on this server it is encrypted from its creation.
+    dm = await alice.client.room_create(is_direct=True, invite=[world.bot_user])
+    assert isinstance(dm, RoomCreateResponse)
+    await alice.wait_joined(dm.room_id, world.bot_user)
+    assert alice.client.rooms[dm.room_id].encrypted
+    await alice.say(dm.room_id, "!portfolio")
+    portfolio = await alice.wait_template("declarations/portfolio", dm.room_id)
+    assert portfolio["event_id"] in alice.decrypted
+    assert "Alice" in portfolio["content"]["body"]
+
+    await alice.say(dm.room_id, "!declare B2-3 https://exemple.org/ma-sequence")
+    declared = await alice.wait_template("declarations/declared", dm.room_id)
+    assert declared["event_id"] in alice.decrypted
+    review_dm, notify = await fabienne.wait_for(lambda r, s: template(s) == "declarations/notify_validator")
+    assert notify["event_id"] in fabienne.decrypted and "B2-3" in notify["content"]["body"]
+    async with bot.app.db.transaction() as session:
+        declaration = (await session.execute(select(Declaration))).scalar_one()
+    assert f"!valider #{declaration.id}" in notify["content"]["body"]  # Matrix commands are written with "!"
+
+    await fabienne.say(review_dm, f"!valider #{declaration.id} Belle séquence")
+
+    async def validated() -> bool:
+        async with bot.app.db.transaction() as session:
+            row = await session.get(Declaration, declaration.id)
+            return row is not None and row.state == "validated"
+
+    deadline = asyncio.get_running_loop().time() + 15
+    while not await validated():
+        assert asyncio.get_running_loop().time() < deadline, "the encrypted !valider had no effect"
+        await fabienne.pump(200)
+    told = await alice.wait_template("declarations/validated")
+    assert told["event_id"] in alice.decrypted
+
+
+async def test_restart_still_decrypts_and_writes_readable_messages(world: World, bots: list[Bot]) -> None:
+    settings = world.settings(delay="1h")
+    first = await start_bot(settings)
+    bots.append(first)
+    await joined(world, world.sos)
+    q1 = await world.alice.say(world.sos, QUESTION)
+    await world.alice.wait_template("sos/received", world.sos)
+    device = first.adapter.client.device_id
+    await first.stop()
+
+    # Posted while the bot is down, encrypted with the room key Alice already shared with its device.
+    q2 = await world.bob.say(world.sos, "Quel outil pour un QCM rapide en classe ?")
+    second = await start_bot(settings)
+    bots.append(second)
+    assert second.adapter.client.device_id == device  # same device, same keys
+    _room, received = await world.bob.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q2)
+    assert received["event_id"] in world.bob.decrypted
+
+    q3 = await world.alice.say(world.sos, "Et pour projeter un document au TNI ?")
+    again = await world.alice.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q3)
+    assert again[1]["event_id"] in world.alice.decrypted
+    assert q1 != q3
+
+
+async def test_lost_olm_store_is_refused_instead_of_a_silent_new_device(world: World, bots: list[Bot]) -> None:
+    settings = world.settings(delay="1h")
+    first = await start_bot(settings)
+    bots.append(first)
+    device = first.adapter.client.device_id
+    await first.stop()
+    assert settings.matrix is not None and settings.matrix.store_dir
+    shutil.rmtree(settings.matrix.store_dir)  # the data volume was not kept
+
+    with pytest.raises(DeviceError) as refused:
+        await start_bot(settings)
+    message = str(refused.value)
+    assert device is not None and device in message and settings.matrix.store_dir in message
+    assert "\n" not in message  # one line for `ticebot run` to print
