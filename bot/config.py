@@ -144,6 +144,9 @@ class MatrixConfig(_Strict):
     # $TICEBOT_DATA_DIR/matrix (else ./matrix-store): keep it and back it up, it is the bot's identity.
     encryption: bool = True
     store_dir: str | None = None
+    # Direct rooms the bot opens are encrypted from their creation, as Element creates them. false: left
+    # to the homeserver's default (Tchap encrypts them anyway) for clients without encryption.
+    encrypt_direct_rooms: bool = True
     # Whose devices get the room keys: "tofu" trusts each member's device the first time it is seen
     # (its key is pinned from then on); "verified" only the devices listed in verified_devices.
     trust: Literal["tofu", "verified"] = "tofu"

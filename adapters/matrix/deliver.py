@@ -216,7 +216,9 @@ class MatrixDeliverer:
         room_id = await self.kv.kv_get(state.dm_room(user_id))
         if room_id and self._still_direct(room_id, user_id):
             return room_id
-        encrypt = getattr(self.client, "olm", None) is not None
+        encrypt = getattr(self.client, "olm", None) is not None and (
+            self.config is None or self.config.encrypt_direct_rooms
+        )
         options: dict[str, Any] = {"is_direct": True, "invite": [user_id], "preset": RoomPreset.private_chat}
         if encrypt:  # as Element creates a DM: encrypted from its first event
             options["initial_state"] = [{"type": "m.room.encryption", "state_key": "", "content": MEGOLM}]

@@ -46,6 +46,7 @@ class Person:
     since: str = ""
     seen: list[tuple[str, Source]] = field(default_factory=list)  # (room_id, event source)
     decrypted: set[str] = field(default_factory=set)  # ids of events that came encrypted and were decrypted
+    to_device: list[Any] = field(default_factory=list)  # to-device events received (key requests…)
 
     @property
     def user_id(self) -> str:
@@ -56,6 +57,7 @@ class Person:
         assert isinstance(response, SyncResponse), response
         first = not self.since
         self.since = response.next_batch
+        self.to_device.extend(response.to_device_events)
         await self.keys()
         for room_id in response.rooms.invite:
             await self.client.join(room_id)  # the bot's DMs arrive as invites
@@ -123,7 +125,7 @@ class Person:
             await client.keys_query()
         for user_id in room.users:
             for device in client.device_store.active_user_devices(user_id):
-                if not device.verified:
+                if not device.verified and not device.blacklisted:  # a blacklist is a person's choice
                     client.verify_device(device)
 
     def bot_messages(self, room_id: str | None = None) -> list[tuple[str, Source]]:
@@ -183,6 +185,7 @@ class World:
     general: str = ""
     staff: str = ""
     bot_token: str = ""  # from registration, for the access-token login path
+    encrypted: bool = False  # people have olm devices
 
     @property
     def people(self) -> list[Person]:
@@ -203,7 +206,8 @@ class World:
                 password_env=self.bot_password_env,
                 power_level_trainer=power_level_trainer,
                 store_dir=str(self.tmp_path / "bot-olm-store"),
-                **matrix_options,
+                # People of a plain world have no olm device: the bot's DMs must stay readable to them.
+                **{"encrypt_direct_rooms": self.encrypted, **matrix_options},
             ),
             spaces=[
                 SpaceConfig(
@@ -238,7 +242,8 @@ async def make_world(
         person(homeserver, "claire", "Claire", store("claire")),
     )
     world = World(
-        homeserver, tmp_path, bot["user_id"], env, alice, bob, fabienne, claire, bot_token=bot["access_token"]
+        homeserver, tmp_path, bot["user_id"], env, alice, bob, fabienne, claire, bot_token=bot["access_token"],
+        encrypted=encrypted,
     )
     members = [alice, bob, fabienne]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from matrix_homeserver import Homeserver
-from matrix_world import Bot, World, make_world, start_bot, template, thread_of
-from nio import RoomCreateResponse
+from matrix_world import Bot, Person, World, make_world, start_bot, template, thread_of
+from nio import RoomCreateResponse, RoomKeyRequest, RoomSendResponse, ToDeviceMessage
 from sqlalchemy import select
 
 from adapters.matrix.device import DeviceError
-from bot.db.models import Declaration
+from bot.db.models import Declaration, Question
 
 pytestmark = pytest.mark.matrix
 
@@ -48,6 +48,13 @@ async def bots() -> AsyncIterator[list[Bot]]:
 async def joined(world: World, *rooms: str) -> None:
     for room in rooms:
         await world.claire.wait_joined(room, world.bot_user)
+
+
+async def send_now(someone: Person, room_id: str, body: str) -> str:
+    """Send with the device's current room session: no sync or key query in between to rotate it."""
+    response = await someone.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+    assert isinstance(response, RoomSendResponse), response
+    return str(response.event_id)
 
 
 def encrypted_room(world: World, room_id: str) -> bool:
@@ -159,3 +166,61 @@ async def test_lost_olm_store_is_refused_instead_of_a_silent_new_device(world: W
     message = str(refused.value)
     assert device is not None and device in message and settings.matrix.store_dir in message
     assert "\n" not in message  # one line for `ticebot run` to print
+
+
+async def test_a_message_without_its_key_waits_for_it_and_its_author_is_told_when_it_never_comes(
+    world: World, bots: list[Bot]
+) -> None:
+    bot = await start_bot(world.settings(delay="1h", key_wait="2s"))
+    bots.append(bot)
+    await joined(world, world.sos)
+    alice, bob = world.alice, world.bob
+    await alice.trust_everyone(world.sos)
+    await bob.trust_everyone(world.sos)
+    bot_device = bot.adapter.client.device_id
+    assert bot_device is not None
+
+    # Alice's client withholds the room key from the bot's device (as when its key share got lost).
+    device = alice.client.device_store[world.bot_user][bot_device]
+    alice.client.blacklist_device(device)
+    await alice.client.share_group_session(world.sos)
+    outbound = alice.client.olm.outbound_group_sessions[world.sos]  # type: ignore[union-attr]
+    session_id, first_key = outbound.id, outbound.session_key  # the key as of its first message
+    q = await send_now(alice, world.sos, QUESTION)
+
+    # The bot asks Alice's device for the key.
+    deadline = asyncio.get_running_loop().time() + 10
+    while not any(isinstance(e, RoomKeyRequest) and e.session_id == session_id and e.sender == world.bot_user
+                  for e in alice.to_device):
+        assert asyncio.get_running_loop().time() < deadline, "the bot never asked for the missing key"
+        await alice.pump(200)
+
+    # The key arrives late: the question is handled then, once.
+    olm = alice.client.olm
+    assert olm is not None
+    alice.client.unblacklist_device(device)
+    alice.client.verify_device(device)
+    if olm.session_store.get(device.curve25519) is None:
+        await alice.client.keys_claim({world.bot_user: [bot_device]})
+    content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": world.sos, "session_id": session_id,
+               "session_key": first_key}
+    encrypted = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", content)
+    await alice.client.to_device(ToDeviceMessage("m.room.encrypted", world.bot_user, bot_device, encrypted))
+    _room, received = await alice.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q)
+    assert received["event_id"] in alice.decrypted
+
+    # Bruno's key never comes: after key_wait he is told once, in the room, readable by his device.
+    device_b = bob.client.device_store[world.bot_user][bot_device]
+    bob.client.blacklist_device(device_b)
+    await send_now(bob, world.sos, "Une question que le bot ne pourra pas lire")
+    await send_now(bob, world.sos, "Et une deuxième, de la même session")
+    _room, told = await bob.wait_for(lambda r, s: template(s) == "matrix/undecryptable", within=20)
+    assert told["event_id"] in bob.decrypted or told["type"] == "m.room.message"
+    assert bob.user_id in told["content"]["m.mentions"]["user_ids"]
+    assert "n'a pas pu lire votre message chiffré" in told["content"]["body"]
+    await asyncio.sleep(3)  # past another key_wait: still one message
+    await bob.pump()
+    assert len([s for _r, s in bob.seen if template(s) == "matrix/undecryptable"]) == 1
+    async with bot.app.db.transaction() as session:
+        questions = (await session.execute(select(Question.thread_root_id))).scalars().all()
+    assert questions == [q]  # Bruno's unreadable messages created nothing
