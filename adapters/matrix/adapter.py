@@ -100,6 +100,7 @@ class MatrixAdapter:
     async def start(self) -> None:
         """Log in, then catch up: the first sync hands over every event posted while the bot was down."""
         await login(self.client, self.config, self.kv)
+        keys.accept_forwards_from_session_owners(self.client, self.config)
         await self._resolve_aliases()
         await self.sync.start()
         await self.sync.sync_once(timeout_ms=0)

@@ -9,6 +9,7 @@ added later) is answered here, under the trust policy, and only while the person
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from nio import AsyncClient, RoomKeyRequest, SyncResponse
 
@@ -65,3 +66,44 @@ async def answer_key_request(client: AsyncClient, config: MatrixConfig, event: R
     olm.outgoing_to_device_messages.append(olm._encrypt_forwarding_key(event.room_id, session, olm_session, device))
     log.info("matrix: room key for %s forwarded to %s", event.room_id, who)
     return True
+
+
+def accept_forwards_from_session_owners(client: AsyncClient, config: MatrixConfig) -> None:
+    """Let the bot use a member's answer to its key request.
+
+    nio accepts `m.forwarded_room_key` only from the bot's own devices. When the bot asks a member's device
+    for a missing key, the device that *created* the session answers with a forward of its own session
+    (the forwarder's key is the session's sender key): that proves as much as the `m.room_key` it should
+    have sent in the first place. Accepted only for a session the bot asked for, in the room it asked
+    about, from a device the trust policy trusts.
+    """
+    olm = client.olm
+    if olm is None or getattr(olm, "_ticebot_forwards", False):
+        return
+    handle, accept = olm._handle_forwarded_room_key_event, olm._should_accept_forward
+    owner: dict[str, str] = {}
+
+    def handle_forward(sender: str, sender_key: str, payload: dict[str, Any]) -> Any:
+        owner["key"] = str((payload.get("content") or {}).get("sender_key", ""))
+        try:
+            return handle(sender, sender_key, payload)
+        finally:
+            owner.clear()
+
+    def should_accept(sender: str, sender_key: str, event: Any) -> bool:
+        if accept(sender, sender_key, event):
+            return True
+        request = olm.outgoing_key_requests.get(event.session_id)
+        if owner.get("key") != sender_key or request is None or request.room_id != event.room_id:
+            return False
+        device = olm.device_store.device_from_sender_key(event.sender, sender_key)
+        if device is None:
+            return False
+        trust.decide(config, client, device)
+        if device.verified:
+            log.info("matrix: missing room key for %s received from its owner %s", event.room_id, event.sender)
+        return bool(device.verified)
+
+    olm._handle_forwarded_room_key_event = handle_forward  # type: ignore[method-assign]
+    olm._should_accept_forward = should_accept  # type: ignore[method-assign]
+    olm._ticebot_forwards = True  # type: ignore[attr-defined]

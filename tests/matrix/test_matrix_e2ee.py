@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from matrix_homeserver import Homeserver
 from matrix_world import Bot, Person, World, make_world, start_bot, template, thread_of
-from nio import RoomCreateResponse, RoomKeyRequest, RoomSendResponse, ToDeviceMessage
+from nio import RoomCreateResponse, RoomKeyRequest, RoomSendResponse
 from sqlalchemy import select
 
 from adapters.matrix.device import DeviceError
@@ -185,7 +185,7 @@ async def test_a_message_without_its_key_waits_for_it_and_its_author_is_told_whe
     alice.client.blacklist_device(device)
     await alice.client.share_group_session(world.sos)
     outbound = alice.client.olm.outbound_group_sessions[world.sos]  # type: ignore[union-attr]
-    session_id, first_key = outbound.id, outbound.session_key  # the key as of its first message
+    session_id = outbound.id
     q = await send_now(alice, world.sos, QUESTION)
 
     # The bot asks Alice's device for the key.
@@ -195,17 +195,17 @@ async def test_a_message_without_its_key_waits_for_it_and_its_author_is_told_whe
         assert asyncio.get_running_loop().time() < deadline, "the bot never asked for the missing key"
         await alice.pump(200)
 
-    # The key arrives late: the question is handled then, once.
+    # Alice's device answers as Element's does: it forwards its own session to the bot's device.
     olm = alice.client.olm
     assert olm is not None
     alice.client.unblacklist_device(device)
     alice.client.verify_device(device)
     if olm.session_store.get(device.curve25519) is None:
         await alice.client.keys_claim({world.bot_user: [bot_device]})
-    content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": world.sos, "session_id": session_id,
-               "session_key": first_key}
-    encrypted = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", content)
-    await alice.client.to_device(ToDeviceMessage("m.room.encrypted", world.bot_user, bot_device, encrypted))
+    own = olm.inbound_group_store.get(world.sos, olm.account.identity_keys["curve25519"], session_id)
+    assert own is not None
+    forward = olm._encrypt_forwarding_key(world.sos, own, olm.session_store.get(device.curve25519), device)
+    await alice.client.to_device(forward)
     _room, received = await alice.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q)
     assert received["event_id"] in alice.decrypted
 
