@@ -69,7 +69,7 @@ class Person:
                 if getattr(event, "decrypted", False):
                     self.decrypted.add(str(event.event_id))
 
-    async def wait_for(self, predicate: Callable[[str, Source], bool], within: float = 15.0) -> tuple[str, Source]:
+    async def wait_for(self, predicate: Callable[[str, Source], bool], within: float = 30.0) -> tuple[str, Source]:
         deadline = time.monotonic() + within
         while True:
             for room_id, source in self.seen:
@@ -80,7 +80,7 @@ class Person:
                 raise AssertionError(f"{self.name}: nothing matched within {within}s; saw {got}")
             await self.pump()
 
-    async def wait_template(self, name: str, room_id: str | None = None, within: float = 15.0) -> Source:
+    async def wait_template(self, name: str, room_id: str | None = None, within: float = 30.0) -> Source:
         def match(room: str, source: Source) -> bool:
             return template(source) == name and (room_id is None or room == room_id)
 
@@ -212,6 +212,7 @@ class World:
             spaces=[
                 SpaceConfig(
                     id="gfp-test",
+                    name="GFP Test",
                     sos={"delay": delay},  # type: ignore[arg-type]
                     roles={"trainer": [self.fabienne.user_id], "coordinator": [self.claire.user_id]},
                     matrix={"sos": self.sos, "general": self.general, "formateurs": self.staff},

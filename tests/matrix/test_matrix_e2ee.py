@@ -20,7 +20,7 @@ from nio import RoomCreateResponse, RoomKeyRequest, RoomSendResponse
 from sqlalchemy import select
 
 from adapters.matrix.device import DeviceError
-from bot.db.models import Declaration, Question
+from bot.db.models import Declaration, Post, Question
 
 pytestmark = pytest.mark.matrix
 
@@ -99,10 +99,13 @@ async def test_portfolio_and_validation_in_encrypted_direct_messages(world: Worl
     assert isinstance(dm, RoomCreateResponse)
     await alice.wait_joined(dm.room_id, world.bot_user)
     assert alice.client.rooms[dm.room_id].encrypted
+    welcome = await alice.wait_template("privacy/welcome")  # after her first message in the space
+    assert welcome["event_id"] in alice.decrypted
+    assert "**GFP Test**" in welcome["content"]["body"] and "gfp-test" not in welcome["content"]["body"]
     await alice.say(dm.room_id, "!portfolio")
     portfolio = await alice.wait_template("declarations/portfolio", dm.room_id)
     assert portfolio["event_id"] in alice.decrypted
-    assert "Alice" in portfolio["content"]["body"]
+    assert "Portfolio d'Alice" in portfolio["content"]["body"]  # named by display name, with the elision
 
     await alice.say(dm.room_id, "!declare B2-3 https://exemple.org/ma-sequence")
     declared = await alice.wait_template("declarations/declared", dm.room_id)
@@ -130,7 +133,8 @@ async def test_portfolio_and_validation_in_encrypted_direct_messages(world: Worl
 
 async def test_restart_still_decrypts_and_writes_readable_messages(world: World, bots: list[Bot]) -> None:
     settings = world.settings(delay="1h")
-    first = await start_bot(settings)
+    # A timeline limit of 3 makes the catch-up sync `limited`: the older encrypted events come from /messages.
+    first = await start_bot(settings, timeline_limit=3)
     bots.append(first)
     await joined(world, world.sos)
     q1 = await world.alice.say(world.sos, QUESTION)
@@ -138,13 +142,21 @@ async def test_restart_still_decrypts_and_writes_readable_messages(world: World,
     device = first.adapter.client.device_id
     await first.stop()
 
-    # Posted while the bot is down, encrypted with the room key Alice already shared with its device.
+    # Posted while the bot is down, encrypted with room keys shared with its device.
+    replies = [await world.bob.say(world.sos, f"piste {i} : essayez l'option {i}", thread=q1) for i in range(5)]
     q2 = await world.bob.say(world.sos, "Quel outil pour un QCM rapide en classe ?")
-    second = await start_bot(settings)
+    second = await start_bot(settings, timeline_limit=3)
     bots.append(second)
     assert second.adapter.client.device_id == device  # same device, same keys
     _room, received = await world.bob.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q2)
     assert received["event_id"] in world.bob.decrypted
+
+    async with second.app.db.transaction() as session:
+        stored = (await session.execute(
+            select(Post.platform_post_id, Post.text).where(Post.thread_root_id == q1, Post.platform_post_id != q1)
+            .order_by(Post.id))).all()
+    assert [row[0] for row in stored] == replies  # every one, once, in order, paged back and decrypted
+    assert [row[1] for row in stored] == [f"piste {i} : essayez l'option {i}" for i in range(5)]
 
     q3 = await world.alice.say(world.sos, "Et pour projeter un document au TNI ?")
     again = await world.alice.wait_for(lambda r, s: template(s) == "sos/received" and thread_of(s) == q3)
