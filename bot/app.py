@@ -92,13 +92,17 @@ class TicebotApp:
 
     async def _safe_next_due(self) -> datetime | None:
         try:
-            return await self.core.next_due()
+            return await self.core.next_due(set(self.adapters))
         except Exception:
             log.exception("could not read the next due time")
             return None
 
     def stop(self) -> None:
         self._stopping = True
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Run a sweep and delivery pass now (e.g. rows another instance queued for our adapters)."""
         self._wake.set()
 
     async def kv_get(self, key: str) -> str | None:

@@ -85,6 +85,7 @@ class DigestPolicy(_Strict):
 
 class SpaceConfig(_Strict):
     id: str
+    name: str = ""  # shown to people (welcome); the id when empty
     referential: str = "c2i2e"
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
@@ -100,6 +101,10 @@ class SpaceConfig(_Strict):
     # channel kind -> platform channel id; kinds: sos, general, announcements, trainers (alias formateurs)
     matrix: dict[str, str] = Field(default_factory=dict)
     discord: dict[str, str | int | dict[str, str]] = Field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
 
     @field_validator("roles")
     @classmethod
@@ -120,6 +125,14 @@ class BotConfig(_Strict):
     log_level: str = "INFO"
 
 
+class VerifiedDevice(_Strict):
+    """A member's device checked by hand (Element: Settings → Sessions → session key)."""
+
+    user: str
+    device: str
+    ed25519: str  # the session key as Element shows it (spaces allowed)
+
+
 class MatrixConfig(_Strict):
     homeserver: str
     user_id: str
@@ -127,6 +140,27 @@ class MatrixConfig(_Strict):
     access_token_env: str | None = None
     device_id: str | None = None
     power_level_trainer: int | None = None  # e.g. 50: members at or above are formateurs
+    # End-to-end encryption (matrix-nio[e2e]). The olm store lives in store_dir, default
+    # $TICEBOT_DATA_DIR/matrix (else ./matrix-store): keep it and back it up, it is the bot's identity.
+    encryption: bool = True
+    store_dir: str | None = None
+    # Direct rooms the bot opens are encrypted from their creation, as Element creates them. false: left
+    # to the homeserver's default (Tchap encrypts them anyway) for clients without encryption.
+    encrypt_direct_rooms: bool = True
+    # Whose devices get the room keys: "tofu" trusts each member's device the first time it is seen
+    # (its key is pinned from then on); "verified" only the devices listed in verified_devices.
+    trust: Literal["tofu", "verified"] = "tofu"
+    verified_devices: list[VerifiedDevice] = Field(default_factory=list)
+    # How long an undecryptable message waits for its key before its author is told, once.
+    key_wait: str = "5m"
+    # Several instances on one PostgreSQL: how often a standby instance tries to take the Matrix device.
+    standby_poll: str = "5s"
+
+    @field_validator("key_wait", "standby_poll")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
     def secret(self) -> tuple[str, str]:
         """Return ("password"|"token", value) from the environment; never logged."""

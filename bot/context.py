@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions import React
 from bot.config import SpaceConfig
 from bot.db.models import Member, Post, Space
 from bot.outbound import Outbound
-from bot.refs import ChannelRef, ThreadRef, UserRef
+from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
+
+# Left on a command typed in a room when its answer goes to the person's private messages.
+SENT_PRIVATELY = "📬"
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -45,6 +49,7 @@ class Context:
     post: Post | None = None
     is_direct: bool = False
     channel_kind: str = ""
+    _traced: bool = False
 
     @property
     def space_config(self) -> SpaceConfig:
@@ -73,4 +78,11 @@ class Context:
             self.out.reply(self.thread, template, **values)
 
     def private(self, template: str, **values: Any) -> None:
+        """Answer privately. A command typed in a room gets a 📬 reaction there (once), so the person
+        knows to look in their private messages."""
         self.out.direct(self.member, template, **values)
+        post = self.post
+        if self.is_direct or self._traced or post is None or post.kind != "command":
+            return
+        self._traced = True
+        self.out.emit(React(MessageRef(self.channel, post.platform_post_id), SENT_PRIVATELY))

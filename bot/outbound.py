@@ -29,25 +29,25 @@ class Outbound:
         return (member.language if member is not None else None) or self.lang
 
     def reply(self, thread: ThreadRef, template: str, *, declaration_id: int | None = None, **values: Any) -> None:
-        r = render(self.lang, template, **values)
+        r = render(self.lang, template, platform=thread.channel.platform, **values)
         self.emit(ReplyInThread(thread, r.text, r.template, r.mentions, declaration_id=declaration_id))
 
     def direct(
         self, member: Member, template: str, *, declaration_id: int | None = None, **values: Any
     ) -> None:
-        r = render(self._lang(member), template, **values)
+        r = render(self._lang(member), template, platform=member.platform, **values)
         self.emit(SendDirect(user_ref(member), r.text, r.template, r.mentions, declaration_id=declaration_id))
 
     def direct_user(self, user: UserRef, template: str, lang: str | None = None, **values: Any) -> None:
-        r = render(lang or self.lang, template, **values)
+        r = render(lang or self.lang, template, platform=user.platform, **values)
         self.emit(SendDirect(user, r.text, r.template, r.mentions))
 
     def post(self, channel: ChannelRef, template: str, *, image_path: str = "", **values: Any) -> None:
-        r = render(self.lang, template, **values)
+        r = render(self.lang, template, platform=channel.platform, **values)
         self.emit(SendMessage(channel, r.text, r.template, r.mentions, image_path=image_path))
 
     def alert(self, channel: ChannelRef, roles: tuple[str, ...], template: str, **values: Any) -> None:
-        r = render(self.lang, template, **values)
+        r = render(self.lang, template, platform=channel.platform, **values)
         self.emit(MentionRoles(channel, r.text, roles, r.template, r.mentions))
 
     def mark(self, thread: ThreadRef, state: str) -> None:

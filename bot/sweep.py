@@ -7,6 +7,7 @@ It is idempotent and safe to run from several instances: steps are taken with
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -64,11 +65,18 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
     return len(steps)
 
 
-async def next_due(db: Database) -> datetime | None:
-    """The earliest time anything needs doing: a pending step or an outbox row waiting for a retry."""
+async def next_due(db: Database, platforms: Collection[str] | None = None) -> datetime | None:
+    """The earliest time anything needs doing: a pending step or an outbox row waiting for a retry.
+
+    `platforms`: only outbox rows this instance can deliver count (a standby instance without the Matrix
+    device must not spin on Matrix rows that the holder will send).
+    """
     async with db.transaction() as session:
         step = await session.scalar(select(func.min(ScheduledStep.due_at)).where(ScheduledStep.state == "pending"))
-        out = await session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
+        pending = select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending")
+        if platforms is not None:
+            pending = pending.where(Outbox.platform.in_(list(platforms)))
+        out = await session.scalar(pending)
     candidates = [t for t in (step, out) if t is not None]
     if not candidates:
         return None

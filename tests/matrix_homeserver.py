@@ -55,8 +55,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(directory: Path, port: int, shared_secret: str) -> Path:
-    """Write homeserver.yaml (JSON is valid YAML, so no YAML writer is needed) and a signing key."""
+def write_config(directory: Path, port: int, shared_secret: str, *, tchap: bool = False) -> Path:
+    """Write homeserver.yaml (JSON is valid YAML, so no YAML writer is needed) and a signing key.
+
+    `tchap`: configured like Tchap, the French state's deployment: every private room (and every DM) is
+    encrypted from its creation, whatever the client asks.
+    """
     from signedjson.key import generate_signing_key, write_signing_keys
 
     key_path = directory / "signing.key"
@@ -93,6 +97,8 @@ def write_config(directory: Path, port: int, shared_secret: str) -> Path:
         "bcrypt_rounds": 4,  # registration and password login in milliseconds, not ~0.2 s each
         **RATE_LIMITS,
     }
+    if tchap:
+        config["encryption_enabled_by_default_for_room_type"] = "invite"
     path = directory / "homeserver.yaml"
     path.write_text(json.dumps(config, indent=2))
     return path
@@ -166,12 +172,12 @@ def _request(method: str, url: str, body: dict[str, object] | None = None) -> di
         raise RuntimeError(f"{method} {url} -> {exc.code}: {exc.read().decode(errors='replace')}") from exc
 
 
-def start_homeserver(directory: Path, startup_timeout: float = 60.0) -> Homeserver:
-    """Start Synapse in `directory` and wait until the client API answers."""
+def start_homeserver(directory: Path, startup_timeout: float = 60.0, *, tchap: bool = False) -> Homeserver:
+    """Start Synapse in `directory` and wait until the client API answers (`tchap`: see write_config)."""
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     secret = uuid.uuid4().hex
-    config_path = write_config(directory, port, secret)
+    config_path = write_config(directory, port, secret, tchap=tchap)
     log = (directory / "homeserver.log").open("wb")
     env = dict(os.environ)
     process = subprocess.Popen(

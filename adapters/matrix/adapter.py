@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from nio import (
@@ -29,7 +30,7 @@ from nio import (
     SyncResponse,
 )
 
-from adapters.matrix import render, state
+from adapters.matrix import keys, state
 from adapters.matrix.client import login, make_client
 from adapters.matrix.deliver import MatrixDeliverer
 from adapters.matrix.rooms import RoomMap
@@ -43,21 +44,18 @@ from adapters.matrix.translate import (
     thread_root,
     translate,
 )
-from bot.actions import CoreAction
+from adapters.matrix.undecryptable import Undecryptable, Waiting, is_undecrypted
+from bot.actions import CoreAction, ReplyInThread, SendMessage
 from bot.config import MatrixConfig, Settings
+from bot.durations import parse_duration
 from bot.events import CoreEvent, MemberRolesChanged
 from bot.ports import EventSink
-from bot.refs import ChannelRef, UserRef
+from bot.refs import ChannelRef, ThreadRef, UserRef
 from bot.spaces import CHANNEL_KINDS
+from bot.templates import render as render_template
 
 log = logging.getLogger(__name__)
 
-E2EE_NOTICE = (
-    "🔒 Ce salon est chiffré de bout en bout : ticebot ne peut pas lire les messages chiffrés et n'y "
-    "répondra donc pas. Pour les questions SOS, les déclarations et les commandes, écrivez dans un salon "
-    "non chiffré (ou dans la discussion privée que ticebot vous ouvre lui-même)."
-)
-_ENCRYPTION_TYPES = {"m.room.encryption", "m.room.encrypted"}
 _THREAD_CACHE_SIZE = 10_000
 
 
@@ -74,20 +72,22 @@ class MatrixAdapter:
         client: AsyncClient | None = None,
         timeline_limit: int = 100,
         long_poll_ms: int = 30_000,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if settings.matrix is None:
             raise ValueError("[matrix] section missing from the configuration")
+        self.settings = settings
         self.config: MatrixConfig = settings.matrix
         self.rooms = RoomMap.from_settings(settings)
         self.kv = kv
         self.sink = sink
         self.register_channel = register_channel
         self.client = client or make_client(self.config)
-        self.deliverer = MatrixDeliverer(self.client, kv)
+        self.deliverer = MatrixDeliverer(self.client, kv, self.config)
         self.sync = SyncLoop(self.client, kv, self, timeline_limit=timeline_limit, long_poll_ms=long_poll_ms)
+        self.undecryptable = Undecryptable(self.client, kv, parse_duration(self.config.key_wait), now)
         # event id -> thread root (or None): replies outside threads need the replied-to event's root.
         self._roots: OrderedDict[str, str | None] = OrderedDict()
-        self._noticed: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._txn_prefix: str | None = None
 
@@ -100,6 +100,7 @@ class MatrixAdapter:
     async def start(self) -> None:
         """Log in, then catch up: the first sync hands over every event posted while the bot was down."""
         await login(self.client, self.config, self.kv)
+        keys.accept_forwards_from_session_owners(self.client, self.config)
         await self._resolve_aliases()
         await self.sync.start()
         await self.sync.sync_once(timeout_ms=0)
@@ -151,8 +152,6 @@ class MatrixAdapter:
 
     async def on_state(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.join.items():
-            if self._is_encrypted(room_id):
-                await self._notice_encrypted(room_id)
             room = self.rooms.get(room_id)
             if room is None or self.config.power_level_trainer is None:
                 continue
@@ -177,17 +176,13 @@ class MatrixAdapter:
             if not isinstance(joined, JoinResponse):
                 log.warning("matrix: could not join %s: %s", room_id, joined)
                 continue
-            encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
-            encrypted = isinstance(encryption, RoomGetStateEventResponse)
             if is_direct and self.rooms.get(room_id) is None:
                 await self.kv.kv_set(state.dm_user(room_id), inviter)
-                # The bot writes privately only where it can be read back: prefer its own plain DM room.
-                if not encrypted:
+                # The bot writes privately only where it can be read back: without encryption, only in a
+                # plain DM room (it then opens its own).
+                if self.client.olm is not None or not await self._encrypted_state(room_id):
                     await self.kv.kv_set(state.dm_room(inviter), room_id)
             log.info("matrix: joined %s on invitation of %s", room_id, inviter)
-            if encrypted:
-                # Encrypted before we joined: no m.room.encryption event will reach us in the timeline.
-                await self._notice_encrypted(room_id)
 
     async def on_room_events(self, room_id: str, events: list[Source]) -> None:
         room = self.rooms.get(room_id)
@@ -196,13 +191,12 @@ class MatrixAdapter:
             is_direct = await self._is_direct(room_id)
             if not is_direct:
                 return  # a room the configuration does not mention: not ours to read
-        if self._is_encrypted(room_id):
-            await self._notice_encrypted(room_id)
         for source in events:
             self._remember_root(source)
             kind = source.get("type")
-            if kind in _ENCRYPTION_TYPES:
-                await self._notice_encrypted(room_id)
+            if is_undecrypted(source):
+                if source.get("sender") != self.user_id:
+                    await self.undecryptable.add(room_id, source)
                 continue
             if kind == "m.room.power_levels" and room is not None:
                 for user_id in changed_power_users(source):
@@ -211,6 +205,8 @@ class MatrixAdapter:
             sender = source.get("sender")
             if sender == self.user_id or not isinstance(sender, str):
                 continue
+            if is_direct and kind == "m.room.message":
+                await self._answer_here(room_id, sender)
             target = reply_target(source)
             event = translate(
                 source,
@@ -221,6 +217,36 @@ class MatrixAdapter:
             )
             if event is not None:
                 await self._submit(event)
+
+    async def after_sync(self, response: SyncResponse) -> None:
+        await keys.after_sync(self.client, self.config, response)
+        late: dict[str, list[dict[str, Any]]] = {}
+        # Room keys come as to-device messages: nothing new to decrypt with in a sync without any.
+        ready = await self.undecryptable.retry() if response.to_device_events else []
+        for room_id, source in ready:
+            late.setdefault(room_id, []).append(source)
+        for room_id, sources in late.items():
+            await self.on_room_events(room_id, sources)
+        for entry in await self.undecryptable.overdue():
+            await self._tell_undecryptable(entry)
+
+    async def _tell_undecryptable(self, entry: Waiting) -> None:
+        """One polite message to the author, where they wrote (in the thread if it was in one)."""
+        info = self.rooms.get(entry.room_id)
+        lang = self.settings.space(info.space_id).language if info else self.settings.bot.language
+        who = UserRef(PLATFORM, entry.sender, self._display(entry.room_id, entry.sender))
+        text = render_template(lang, "matrix/undecryptable", platform=PLATFORM, who=who)
+        channel = ChannelRef(PLATFORM, entry.room_id)
+        action: CoreAction = (
+            ReplyInThread(ThreadRef(channel, entry.thread), text.text, text.template, text.mentions)
+            if entry.thread
+            else SendMessage(channel, text.text, text.template, text.mentions)
+        )
+        try:
+            await self.deliverer.deliver(action, f"ticebot-undecryptable-{entry.event_id}")
+        except Exception as exc:  # the notice is a courtesy: its failure must not stop the sync
+            log.warning("matrix: could not tell %s about an unreadable message in %s: %s",
+                        entry.sender, entry.room_id, type(exc).__name__)
 
     # helpers -------------------------------------------------------------------------------------
 
@@ -270,27 +296,17 @@ class MatrixAdapter:
         await self.kv.kv_set(state.dm_user(room_id), other)
         return True
 
-    def _is_encrypted(self, room_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        return bool(room is not None and room.encrypted)
+    async def _answer_here(self, room_id: str, user_id: str) -> None:
+        """Private answers go to the direct room the person last wrote in (they may have several: one
+        the bot opened, one they opened), so the answer appears where they are looking."""
+        if await self.kv.kv_get(state.dm_user(room_id)) != user_id:
+            return
+        if await self.kv.kv_get(state.dm_room(user_id)) != room_id:
+            await self.kv.kv_set(state.dm_room(user_id), room_id)
 
-    async def _notice_encrypted(self, room_id: str) -> None:
-        """Say once per room (remembered in kv across restarts) that encrypted messages are unreadable."""
-        if room_id in self._noticed:
-            return
-        if self.rooms.get(room_id) is None and not await self._is_direct(room_id):
-            return
-        self._noticed.add(room_id)
-        if await self.kv.kv_get(state.e2ee_notice(room_id)):
-            return
-        response = await self.client.room_send(
-            room_id, "m.room.message", render.notice(E2EE_NOTICE), tx_id=f"ticebot-e2ee-{room_id}"
-        )
-        if hasattr(response, "event_id"):
-            await self.kv.kv_set(state.e2ee_notice(room_id), response.event_id)
-        else:
-            self._noticed.discard(room_id)  # try again on the next encrypted event
-            log.warning("matrix: could not post the encryption notice in %s: %s", room_id, response)
+    async def _encrypted_state(self, room_id: str) -> bool:
+        encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
+        return isinstance(encryption, RoomGetStateEventResponse)
 
     def _display(self, room_id: str, user_id: str) -> str:
         room = self.client.rooms.get(room_id)

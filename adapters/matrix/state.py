@@ -19,6 +19,7 @@ class KeyValue(Protocol):
 SINCE = "matrix:since"  # sync token after the last fully processed sync
 DEVICE_ID = "matrix:device_id"  # kept so password logins reuse one device (and Synapse txn dedup)
 TXN_PREFIX = "matrix:txn-prefix"  # random per database: transaction ids never collide with an old database
+UNDECRYPTED = "matrix:undecrypted"  # encrypted events still waiting for their room key (JSON list)
 
 
 def last_event(room_id: str) -> str:
@@ -34,11 +35,6 @@ def dm_room(user_id: str) -> str:
 def dm_user(room_id: str) -> str:
     """Reverse of dm_room: a room known to be a direct conversation with that user."""
     return f"matrix:dm:room:{room_id}"
-
-
-def e2ee_notice(room_id: str) -> str:
-    """Set once the bot has said, in that encrypted room, that it cannot read encrypted messages."""
-    return f"matrix:e2ee-notice:{room_id}"
 
 
 class MemoryKeyValue:

@@ -48,7 +48,11 @@ class SyncHandler(Protocol):
     async def on_invites(self, invites: dict[str, InviteInfo]) -> None: ...
 
     async def on_room_events(self, room_id: str, events: list[Source]) -> None:
-        """New timeline events of one room, oldest first, history before the bot's join removed."""
+        """New timeline events of one room, oldest first, history before the bot's join removed.
+        With encryption on, nio has already replaced what it could decrypt by the plaintext event."""
+
+    async def after_sync(self, response: SyncResponse) -> None:
+        """Once the sync's rooms are handled: key housekeeping, events whose key has just arrived."""
 
 
 class SyncLoop:
@@ -82,6 +86,7 @@ class SyncLoop:
             events = info.timeline.events
             if events:
                 await self.kv.kv_set(state.last_event(room_id), events[-1].source.get("event_id", ""))
+        await self.handler.after_sync(response)
         await self._save(response.next_batch)
         log.info("matrix: first run, history before now ignored")
 
@@ -97,6 +102,7 @@ class SyncLoop:
                 continue
             await self.handler.on_room_events(room_id, events)
             await self.kv.kv_set(state.last_event(room_id), events[-1].get("event_id", ""))
+        await self.handler.after_sync(response)
         await self._save(response.next_batch)
 
     async def run_forever(self) -> None:

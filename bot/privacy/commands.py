@@ -42,7 +42,7 @@ async def mes_donnees(ctx: Context, cmd: ParsedCommand) -> None:
     json_path, md_path = write_files(data, ctx.lang, now=ctx.now)
     counts = {k: len(data[k]) for k in ("posts", "questions", "declarations", "reviews_given")}
     for template, path in (("privacy/export_ready", json_path), ("privacy/export_summary", md_path)):
-        r = render(ctx.lang, template, counts=counts, file=path.name)
+        r = render(ctx.lang, template, platform=ctx.user.platform, counts=counts, file=path.name)
         ctx.out.emit(SendDirect(ctx.user, r.text, r.template, attachment_path=str(path)))
 
 
@@ -73,7 +73,7 @@ async def oublier(ctx: Context, cmd: ParsedCommand) -> None:
     space_id = ctx.space.id if ctx.space else await ctx.session.scalar(select(Space.id).order_by(Space.id).limit(1))
     done = await erase_member(ctx.session, ctx.member, ctx.now)
     # The goodbye goes to the person's platform id one last time; the row is deleted once delivered.
-    r = render(lang, "privacy/erased", config_listed=bool(done.config_spaces))
+    r = render(lang, "privacy/erased", platform=user.platform, config_listed=bool(done.config_spaces))
     row = emit(ctx.session, SendDirect(user, r.text, r.template), ctx.now)
     await ctx.session.flush()
     if space_id is not None:

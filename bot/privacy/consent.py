@@ -39,7 +39,9 @@ async def welcome_once(ctx: Context) -> None:
         if await ctx.session.get(KeyValue, key) is None:
             ctx.session.add(KeyValue(key=key, value=ctx.now.isoformat()))
     retention = ctx.space_config.retention_days if ctx.space is not None else None
-    ctx.private("privacy/welcome", who=ctx.user, space=ctx.space.id if ctx.space else "", notice=notice,
+    space = ctx.space_config.display_name if ctx.space is not None else ""
+    # Not ctx.private: the welcome is not the answer to the command, so it leaves no 📬 in the room.
+    ctx.out.direct(ctx.member, "privacy/welcome", who=ctx.user, space=space, notice=notice,
                 retention_days=retention)
 
 

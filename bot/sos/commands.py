@@ -11,6 +11,7 @@ from bot.sos.ladder import schedule_ladder
 from bot.sos.questions import mark_resolved, open_question
 from bot.sos.sla import open_questions, sla_report
 from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, thread_of
+from bot.templates import excerpt
 
 STAFF = ("trainer", "coordinator")
 CLAIMERS = ("tutor", "trainer", "coordinator")
@@ -105,5 +106,5 @@ async def sla(ctx: Context, cmd: ParsedCommand) -> None:
         post = await ctx.session.get(Post, q.post_id)
         pending.append({"asker": user_ref(asker) if asker else None, "remaining": q.deadline_at - ctx.now,
                         "overdue": q.deadline_at <= ctx.now, "claimed": q.claimed_by_id is not None,
-                        "text": q.title or ((post.text or "")[:80] if post else "")})
+                        "text": q.title or (excerpt(post.text or "", 80) if post else "")})
     ctx.private("sos/sla", report=report, pending=pending, space=ctx.space.id)

@@ -370,7 +370,9 @@ class MatrixDriver:
         )
         return Settings(
             database=DatabaseConfig(url=f"sqlite+aiosqlite:///{self.tmp_path / 'matrix.db'}"),
-            matrix=MatrixConfig(homeserver=self.homeserver.base_url, user_id=bot_user, password_env=password_env),
+            # The scenario's people are plain clients (no olm device): DMs the bot opens stay unencrypted.
+            matrix=MatrixConfig(homeserver=self.homeserver.base_url, user_id=bot_user, password_env=password_env,
+                                encrypt_direct_rooms=False),
             spaces=[space],
         )
 

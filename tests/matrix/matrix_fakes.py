@@ -34,6 +34,8 @@ class Sent:
 @dataclass
 class FakeClient:
     user_id: str = BOT
+    device_id: str = "BOTDEVICE"
+    olm: Any = None  # no encryption: the olm machine of nio[e2e] is exercised against the real Synapse
     rooms: dict[str, MatrixRoom] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)

@@ -1,13 +1,14 @@
-"""The adapter's routing without a homeserver: which rooms are read, DMs, invites, roles, E2EE notice."""
+"""The adapter's routing without a homeserver: which rooms are read, DMs, invites, roles, undecryptable events."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from matrix_fakes import BOT, FakeClient, message
-from nio import InviteInfo, InviteMemberEvent
+from nio import InviteInfo, InviteMemberEvent, SyncResponse
 
-from adapters.matrix import E2EE_NOTICE, MatrixAdapter, state
+from adapters.matrix import MatrixAdapter, state
 from adapters.matrix.state import MemoryKeyValue
 from bot.config import MatrixConfig, Settings, SpaceConfig
 from bot.events import CoreEvent, MemberRolesChanged, PostCreated
@@ -27,13 +28,24 @@ def settings(power_level_trainer: int | None = 50) -> Settings:
     )
 
 
-def adapter(**kwargs: Any) -> tuple[MatrixAdapter, FakeClient, MemoryKeyValue, list[CoreEvent]]:
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def adapter(
+    clock: Clock | None = None, **kwargs: Any
+) -> tuple[MatrixAdapter, FakeClient, MemoryKeyValue, list[CoreEvent]]:
     client, kv, seen = FakeClient(), MemoryKeyValue(), []
 
     async def sink(event: CoreEvent) -> None:
         seen.append(event)
 
-    return MatrixAdapter(settings(**kwargs), kv, sink, client=client), client, kv, seen  # type: ignore[arg-type]
+    made = MatrixAdapter(settings(**kwargs), kv, sink, client=client, now=clock or Clock())  # type: ignore[arg-type]
+    return made, client, kv, seen
 
 
 async def test_configured_room_read_unknown_room_ignored_own_messages_skipped() -> None:
@@ -96,16 +108,42 @@ async def test_power_levels_ignored_without_threshold() -> None:
     assert seen == []
 
 
-async def test_encrypted_room_gets_one_french_notice_even_after_restart() -> None:
-    a, client, kv, seen = adapter()
+def _encrypted(event_id: str, session: str = "s1", thread: str | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {
+        "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "sender_key": "curve", "session_id": session,
+        "device_id": "ALICEDEV",
+    }
+    if thread:
+        content["m.relates_to"] = {"rel_type": "m.thread", "event_id": thread}
+    return {"type": "m.room.encrypted", "event_id": event_id, "sender": "@alice:hs",
+            "origin_server_ts": 1_757_235_600_000, "content": content}
+
+
+async def test_undecryptable_message_waits_then_its_author_is_told_once_in_the_thread() -> None:
+    clock = Clock()
+    a, client, kv, seen = adapter(clock)
     client.room("!sos:hs", "@alice:hs")
-    encrypted = {"type": "m.room.encrypted", "event_id": "$c1", "sender": "@alice:hs", "content": {}}
-    await a.on_room_events("!sos:hs", [encrypted, {**encrypted, "event_id": "$c2"}])
-    assert [s.content["body"] for s in client.sent] == [E2EE_NOTICE]
-    assert client.sent[0].content["msgtype"] == "m.notice"
-    restarted = MatrixAdapter(settings(), kv, a.sink, client=client)  # type: ignore[arg-type]
-    await restarted.on_room_events("!sos:hs", [{**encrypted, "event_id": "$c3"}])
-    assert len(client.sent) == 1 and seen == []
+    await a.on_room_events("!sos:hs", [_encrypted("$c1", thread="$q"), _encrypted("$c2", thread="$q")])
+    assert seen == [] and client.sent == []  # nothing to hand to the core, nothing said yet
+
+    clock.at += timedelta(minutes=4)  # key_wait is 5 minutes by default
+    await a.after_sync(SyncResponse.from_dict({"next_batch": "s2"}))
+    assert client.sent == []
+
+    clock.at += timedelta(minutes=2)
+    await a.after_sync(SyncResponse.from_dict({"next_batch": "s3"}))
+    told = [s for s in client.sent if s.content.get("org.ticebot.template") == "matrix/undecryptable"]
+    assert len(told) == 1  # one message for the two events of the same session
+    assert told[0].room_id == "!sos:hs"
+    assert told[0].content["m.relates_to"]["event_id"] == "$q"  # where Alice wrote
+    assert told[0].content["m.mentions"] == {"user_ids": ["@alice:hs"]}
+    assert "n'a pas pu lire votre message chiffré" in told[0].content["body"]
+    assert "Alice" in told[0].content["body"] and "ciphertext" not in told[0].content["body"]
+
+    restarted = MatrixAdapter(settings(), kv, a.sink, client=client, now=clock)  # type: ignore[arg-type]
+    clock.at += timedelta(minutes=10)
+    await restarted.after_sync(SyncResponse.from_dict({"next_batch": "s4"}))
+    assert len(client.sent) == 1  # remembered across restarts: not told twice
 
 
 def _invite(inviter: str, is_direct: bool = True) -> InviteInfo:

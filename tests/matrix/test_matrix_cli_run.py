@@ -57,6 +57,7 @@ log_level = "INFO"
 homeserver = {toml_string(homeserver.base_url)}
 user_id = {toml_string(bot_user)}
 password_env = "TICEBOT_MATRIX_PASSWORD"
+encrypt_direct_rooms = false  # the people here are plain clients without olm devices
 
 [[spaces]]
 id = "gfp-e2e"

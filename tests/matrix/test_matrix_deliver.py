@@ -104,7 +104,7 @@ async def test_image_is_uploaded_and_sent_after_the_text(tmp_path: Path) -> None
     chart.write_bytes(b"\x89PNG fake")
     d, client, _ = deliverer()
     await d.deliver(SendMessage(ROOM, "Bilan de la semaine", "digest/space", image_path=str(chart)), "ticebot-9")
-    assert [s.content["msgtype"] for s in client.sent] == ["m.text", "m.image"]
+    assert [s.content["msgtype"] for s in client.sent] == ["m.notice", "m.image"]
     image = client.sent[1].content
     assert image["url"] == "mxc://hs/media1" and image["info"] == {"mimetype": "image/png", "size": 9}
     assert client.sent[1].tx_id == "ticebot-9-image"
@@ -150,3 +150,28 @@ def test_mention_of_someone_without_display_name() -> None:
     content = render("Merci @@gil:hs.", (bare,))
     assert content["body"] == "Merci @gil:hs."
     assert content["formatted_body"] == 'Merci <a href="https://matrix.to/#/@gil:hs">@gil:hs</a>.'
+
+
+async def test_notice_by_convention_text_where_someone_must_be_notified() -> None:
+    """Element's default push rules silence m.notice: DMs and messages naming people stay m.text."""
+    d, client, _ = deliverer()
+    client.room("!dm:hs", "@fabienne:hs")
+    await d.kv.kv_set(state.dm_room("@fabienne:hs"), "!dm:hs")
+    await d.deliver(ReplyInThread(ThreadRef(ROOM, "$q"), "Question résolue.", "sos/resolved"))
+    await d.deliver(ReplyInThread(ThreadRef(ROOM, "$q"), "Relance @Alice", "sos/nudge", (ALICE,)))
+    await d.deliver(SendDirect(FAB, "Une question attend", "sos/referent"))
+    assert [(s.room_id, s.content["msgtype"]) for s in client.sent] == [
+        ("!sos:hs", "m.notice"), ("!sos:hs", "m.text"), ("!dm:hs", "m.text"),
+    ]
+
+
+async def test_people_known_only_by_id_are_named_by_their_room_display_name() -> None:
+    d, client, _ = deliverer()
+    client.room("!sos:hs", "@fabienne_88f58d:hs")  # the fake names her "Fabienne_88f58d" in the room
+    bare = UserRef("matrix", "@fabienne_88f58d:hs", "@fabienne_88f58d:hs")  # from the configuration only
+    await d.deliver(MentionRoles(ROOM, "Formateurs : @@fabienne_88f58d:hs, une question attend.", ("trainer",),
+                                 "sos/trainers_alert", (bare,)))
+    content = client.sent[0].content
+    assert content["body"] == "Formateurs : @Fabienne_88f58d, une question attend."
+    assert '<a href="https://matrix.to/#/@fabienne_88f58d:hs">Fabienne_88f58d</a>' in content["formatted_body"]
+    assert content["m.mentions"] == {"user_ids": ["@fabienne_88f58d:hs"]}  # the pill keeps the id
