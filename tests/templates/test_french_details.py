@@ -50,7 +50,7 @@ async def test_portfolio_title_elides(replays: list[Replay]) -> None:
 def _portfolio(validated: int, required: int, missing: list[str]) -> str:
     return render("fr", "declarations/portfolio", who=UserRef("console", "alice", "Alice"), referential="C2i2e",
                   domains=[], certified=False, has_rule=True, validated=validated, required=required,
-                  missing=missing).text
+                  missing=missing, crosswalks=[], level_rules=[]).text
 
 
 def test_certification_count_is_said_once() -> None:
@@ -83,8 +83,9 @@ async def test_sla_lists_long_questions_cut_at_a_word(replays: list[Replay]) -> 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_declaration_confirmation_closing_sentence_is_its_own_paragraph(lang: str) -> None:
     text = render(lang, "declarations/declared", who=UserRef("console", "alice", "Alice"),
-                  items=[{"code": "B2-3", "label": "Concevoir", "id": 1}], skipped=[], private=True,
-                  immediate=True).text
+                  items=[{"code": "B2-3", "label": "Concevoir", "id": 1, "level": None}], skipped=[],
+                  private=True, immediate=True,
+                  understood={"trace": "", "links": [], "on_post": False, "embedded": False}).text
     html = matrix_html(text)["formatted_body"]
     assert "</ul>\n<p>" in html  # after the list, not inside its last bullet
     assert "</li>\n</ul>" in html and "Concevoir (n" in html
