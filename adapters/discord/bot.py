@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from adapters.base import EventSink, RetryLater
+from adapters.base import EventSink, NotAttempted
 from adapters.discord import commands as slash
 from adapters.discord import translate
 from adapters.discord.deliver import Deliverer
@@ -32,7 +32,8 @@ from bot.events import CoreEvent
 log = logging.getLogger(__name__)
 
 ReferentialLookup = Callable[[str], Any]
-READY_WAIT = 3.0  # seconds a delivery waits for the gateway before being retried later
+NOT_READY_RETRY = 1.0  # seconds before a delivery asked while the gateway is not ready is asked again
+DELIVER_WAIT = 10.0  # seconds one delivery may wait inside discord.py (rate-limit buckets) before going back
 
 
 def intents() -> discord.Intents:
@@ -243,14 +244,17 @@ class DiscordAdapter:
     async def deliver_keyed(self, action: CoreAction, key: str | None) -> str | None:
         """`key` is the outbox row's idempotency key, sent as the message nonce (see deliver.nonce)."""
         if not self.client.is_ready():
-            # Before the gateway is up the caches are empty and the session may not exist yet. discord.py
-            # is ready ~2 s after the guilds arrive (guild_ready_timeout): wait that long rather than
-            # leave a message posted meanwhile (and everything queued behind it) for the next retry.
-            try:
-                await asyncio.wait_for(self.client.wait_until_ready(), timeout=READY_WAIT)
-            except (TimeoutError, RuntimeError) as exc:  # RuntimeError: not logged in yet
-                raise RetryLater("discord: not connected yet", retry_after=5.0) from exc
-        return await self.deliverer.deliver(action, key)
+            # Before the gateway is up the caches are empty (no guild, no roles, no members): delivering
+            # now would take a member for a stranger. Waiting here would hold the whole delivery loop,
+            # and a counted retry would let a long start-up (or an adapter restart) fail queued
+            # messages: so the row is asked again shortly, without counting an attempt.
+            raise NotAttempted("discord: gateway not ready yet", retry_after=NOT_READY_RETRY)
+        try:
+            # discord.py sleeps on its own rate-limit buckets (up to max_ratelimit_timeout); a longer
+            # wait goes back to the outbox, so the other platforms' deliveries are not held.
+            return await asyncio.wait_for(self.deliverer.deliver(action, key), timeout=DELIVER_WAIT)
+        except TimeoutError as exc:
+            raise NotAttempted("discord: waited too long for a rate-limit bucket", retry_after=2.0) from exc
 
     async def run(self, token: str) -> None:
         """Connect and serve until closed. The token is passed through, never logged."""

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import discord
 
-from adapters.base import DeliveryFailed, RetryLater
+from adapters.base import DeliveryFailed, NotAttempted, RetryLater
 from adapters.discord.locations import MessageLocations
 from adapters.discord.spaces import DiscordSpace, SpaceDirectory
 from adapters.discord.split import LIMIT, split_message
@@ -117,9 +117,12 @@ class Deliverer:
         except (RetryLater, DeliveryFailed):
             raise
         except discord.RateLimited as exc:
-            raise RetryLater(f"{kind}: rate limited", retry_after=exc.retry_after) from exc
+            raise NotAttempted(f"{kind}: rate limited", retry_after=exc.retry_after) from exc
         except discord.HTTPException as exc:
-            if exc.status == 429 or exc.status >= 500:
+            if exc.status == 429:
+                # Discord said when to come back: not a failed attempt (a storm must not fail messages).
+                raise NotAttempted(f"{kind}: discord 429", retry_after=_retry_after(exc)) from exc
+            if exc.status >= 500:
                 raise RetryLater(f"{kind}: discord {exc.status}", retry_after=_retry_after(exc)) from exc
             raise DeliveryFailed(f"{kind}: discord {exc.status} (code {exc.code})") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -183,6 +183,17 @@ class FakeDiscordAPI:
         self.messages[int(payload["id"])] = payload
         return payload
 
+    def dm_of(self, user_id: int) -> Payload | None:
+        """The DM channel opened with `user_id`, if any."""
+        return next(
+            (c for c in self.channels.values() if c["type"] == 1 and int(c["recipients"][0]["id"]) == user_id), None
+        )
+
+    def messages_in(self, channel_id: int) -> list[Payload]:
+        """The messages of a channel or thread, oldest first."""
+        found = [m for m in self.messages.values() if int(m["channel_id"]) == channel_id]
+        return sorted(found, key=lambda m: int(m["id"]))
+
     # ------------------------------------------------------------ dispatch
 
     def handle(self, method: str, url: str, kwargs: dict[str, Any]) -> FakeResponse:
