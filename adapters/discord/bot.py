@@ -23,6 +23,7 @@ from adapters.discord import translate
 from adapters.discord.deliver import Deliverer
 from adapters.discord.endpoints import configure_endpoints
 from adapters.discord.locations import MessageLocations
+from adapters.discord.malformed import guard_parsers
 from adapters.discord.spaces import SpaceDirectory
 from adapters.discord.views import DeclarationButton
 from bot.actions import CoreAction
@@ -75,6 +76,7 @@ class TicebotDiscord(commands.Bot):
         self._referentials = referentials
         self._sync_commands = sync_commands
         self.locations = MessageLocations()
+        guard_parsers(self._connection.parsers)  # a malformed payload is skipped, never fatal
         # discord.py runs each handler as its own task; events still reach the core one at a time, in
         # the order they arrived (asyncio.Lock is fair), so a quick reply never overtakes its question.
         self._in_order = asyncio.Lock()
