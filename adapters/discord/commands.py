@@ -19,12 +19,9 @@ from adapters.discord.ack import acknowledge_and_submit, ticebot_client
 from adapters.discord.spaces import DiscordSpace
 from adapters.discord.translate import command_invoked
 
-DEFAULT_ACK = "Bien reçu."
-ACKS = {
-    "sos": "Bien reçu : votre question est transmise.",
-    "declare": "Bien reçu : votre déclaration est transmise.",
-    "portfolio": "Bien reçu : votre portfolio arrive en message privé.",
-}
+# Templates of the immediate private answer (prompts/<lang>/discord/<name>.md.j2).
+DEFAULT_ACK = "ack"
+ACKS = {"sos": "ack_sos", "declare": "ack_declare", "portfolio": "ack_portfolio"}
 # Usable in a DM with the bot: they concern the member, not a thread.
 DM_COMMANDS = frozenset({"declare", "portfolio", "a-valider", "valider", "refuser", "precisions"})
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers

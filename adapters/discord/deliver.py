@@ -24,6 +24,7 @@ from adapters.discord.locations import MessageLocations
 from adapters.discord.spaces import DiscordSpace, SpaceDirectory
 from adapters.discord.split import LIMIT, split_message
 from adapters.discord.views import declaration_view
+from adapters.discord.wording import say
 from bot.actions import CoreAction, MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
 from bot.refs import MessageRef, ThreadRef, UserRef
 
@@ -35,11 +36,6 @@ MAX_APPLIED_TAGS = 5  # Discord's limit per forum post
 THREAD_NAME_LIMIT = 100
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
 THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this message"
-DM_CLOSED_NOTICE = (
-    "{mention} je n'ai pas pu vous écrire en message privé (vos messages privés sont fermés pour ce "
-    "serveur). Pour recevoir mes messages, activez « Messages privés » dans les paramètres de "
-    "confidentialité du serveur."
-)
 
 DM_CLOSED_NOTICE_EVERY = 24 * 3600.0  # seconds: one public reminder a day per person, not one per message
 
@@ -323,7 +319,7 @@ class Deliverer:
                 continue
             channel = await self._channel(space.general)
             message = await channel.send(
-                DM_CLOSED_NOTICE.format(mention=f"<@{user_id}>"),
+                say(space.language, "dm_closed", who=f"<@{user_id}>"),
                 allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)]),
                 nonce=nonce(key, 0) if key is not None else None,
             )
