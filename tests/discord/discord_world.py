@@ -86,6 +86,8 @@ class World:
         return post_id
 
     async def interaction(self, payload: dict[str, Any]) -> None:
+        """Dispatch an interaction whose id (hence time) is the fake clock's now."""
+        payload["id"] = str(self.snowflake())
         await self.discord.gateway("INTERACTION_CREATE", payload)
 
     def dm_channel_of(self, user_id: int) -> dict[str, Any]:

@@ -87,19 +87,6 @@ async def test_resolved_by_the_askers_checkmark(world: World) -> None:
     assert await world.sent("sos/nudge") == []
 
 
-async def test_slash_sos_in_a_text_channel_opens_the_thread_of_its_answer(world: World) -> None:
-    payload = p.slash(
-        "sos", [{"name": "question", "type": 3, "value": "Comment faire un QCM ?"}], p.ALICE, "Alice", GENERAL_PAYLOAD
-    )
-    await world.interaction(payload)
-    await world.tick()
-    rows = [(r.template, r.status) for r in await world.outbox()]
-    assert rows, "the core answered /sos"
-    assert all(status == "sent" for _, status in rows), rows
-    (ack,) = world.discord.api.callbacks()
-    assert ack.json["data"]["flags"] == 64
-
-
 async def declare(world: World, user_id: int, name: str, code: str, trace: str) -> None:
     await world.interaction(
         p.slash(
