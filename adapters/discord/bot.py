@@ -20,11 +20,14 @@ from discord.ext import commands
 from adapters.base import EventSink, NotAttempted
 from adapters.discord import commands as slash
 from adapters.discord import translate
+from adapters.discord.catchup import CatchUp, CatchupLimits, Watermarks
 from adapters.discord.deliver import Deliverer
 from adapters.discord.endpoints import configure_endpoints
 from adapters.discord.locations import MessageLocations
 from adapters.discord.malformed import guard_parsers
+from adapters.discord.roles import RoleLedger
 from adapters.discord.spaces import SpaceDirectory
+from adapters.discord.state import KeyValue, MemoryKeyValue
 from adapters.discord.views import DeclarationButton
 from bot.actions import CoreAction
 from bot.config import ConfigError, DiscordConfig
@@ -60,6 +63,8 @@ class TicebotDiscord(commands.Bot):
         sink: EventSink,
         referentials: ReferentialLookup | None = None,
         sync_commands: bool = True,
+        kv: KeyValue | None = None,
+        catchup: CatchupLimits | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("max_ratelimit_timeout", 30.0)  # longer waits go back to the outbox (RetryLater)
@@ -80,6 +85,16 @@ class TicebotDiscord(commands.Bot):
         # discord.py runs each handler as its own task; events still reach the core one at a time, in
         # the order they arrived (asyncio.Lock is fair), so a quick reply never overtakes its question.
         self._in_order = asyncio.Lock()
+        self.kv: KeyValue = kv or MemoryKeyValue()
+        self.catchup_limits = catchup or CatchupLimits()
+        self.marks = Watermarks(self.kv)
+        self.roles = RoleLedger(self.kv)
+        # Live events wait while a catch-up replays what was missed before them (open when no
+        # connection was lost: tests drive the parsers directly).
+        self._live = asyncio.Event()
+        self._live.set()
+        self._catchup: asyncio.Task[None] | None = None
+        self.catchups = 0  # finished catch-up passes (for tests and logs)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -106,17 +121,60 @@ class TicebotDiscord(commands.Bot):
     # ------------------------------------------------------------ bridge to the core
 
     async def submit(self, event: CoreEvent) -> None:
+        """A live event: after any catch-up in progress, then in arrival order."""
+        await self._live.wait()
+        await self.submit_now(event)
+
+    async def submit_now(self, event: CoreEvent) -> None:
         async with self._in_order:
             await self.sink(event)
 
-    async def _hand_over(self, event: CoreEvent | None) -> None:
+    async def _hand_over(self, event: CoreEvent | None, *, now: bool = False) -> None:
         if event is None:
             return
         try:
-            await self.submit(event)
+            await (self.submit_now(event) if now else self.submit(event))
         except Exception:
             # The kind and id only: the event's text is someone's message.
             log.exception("discord: the core failed on %s %s", type(event).__name__, event.event_id)
+
+    # ------------------------------------------------------------ catch-up after downtime
+
+    async def on_connect(self) -> None:
+        # A new or resumed session: until READY's catch-up (or RESUMED) is done, live events wait.
+        self._live.clear()
+
+    async def on_resumed(self) -> None:
+        self._live.set()  # Discord replayed the missed events itself
+
+    async def on_ready(self) -> None:
+        if self._catchup is not None and not self._catchup.done():
+            self._catchup.cancel()
+        self._catchup = asyncio.create_task(self._catch_up(), name="discord-catchup")
+
+    async def _catch_up(self) -> None:
+        try:
+            await CatchUp(self, self.catchup_limits, self.marks, self._hand_over_now).run()
+            self.catchups += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("discord: catch-up failed; live events go on")
+        finally:
+            self._live.set()
+
+    async def _hand_over_now(self, event: CoreEvent | None) -> None:
+        await self._hand_over(event, now=True)
+
+    async def close(self) -> None:
+        if self._catchup is not None and not self._catchup.done():
+            self._catchup.cancel()
+            await asyncio.gather(self._catchup, return_exceptions=True)
+        try:
+            await self.marks.flush()
+        except Exception:
+            log.exception("discord: watermarks not saved; the next catch-up reads a little more")
+        await super().close()
 
     def referential_for(self, space_id: str) -> Any:
         if self._referentials is None:
@@ -159,6 +217,8 @@ class TicebotDiscord(commands.Bot):
         if event is not None and space is not None:
             event = replace(event, space_hint=space.space_id)
         await self._hand_over(event)
+        self.marks.advance(message.channel.id, message.id, direct=message.guild is None)
+        await self.marks.flush(force=False)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if (self.user is not None and payload.user_id == self.user.id) or not self._ours(payload.guild_id):
@@ -190,32 +250,25 @@ class TicebotDiscord(commands.Bot):
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         space = self.spaces.by_guild(after.guild.id)
-        if space is None:
-            return
-        old, new = space.core_roles(before.roles), space.core_roles(after.roles)
-        if old != new:
-            await self._hand_over(translate.roles_changed(after, space.space_id, new, _stamp()))
+        if space is not None:
+            await self.roles.changed(after, space, self._hand_over)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        space = self.spaces.by_guild(payload.guild_id)
+        if space is not None:
+            await self.roles.left(payload.guild_id, payload.user.id, space, self._hand_over)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await self._announce_roles(guild)
+        await self._reconcile_roles(guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self._announce_roles(guild)
+        await self._reconcile_roles(guild)
 
-    async def _announce_roles(self, guild: discord.Guild) -> None:
-        """At (re)connection, tell the core the roles of everyone holding a mapped role: changes made
-        while the bot was away are caught up the same way as live ones."""
+    async def _reconcile_roles(self, guild: discord.Guild) -> None:
+        """At (re)connection: changes made while the bot was away, both ways, before any replayed post."""
         space = self.spaces.by_guild(guild.id)
-        if space is None:
-            return
-        for member in guild.members:
-            roles = space.core_roles(member.roles)
-            if roles and not member.bot:
-                await self._hand_over(translate.roles_changed(member, space.space_id, roles, _stamp()))
-
-
-def _stamp() -> int:
-    return discord.utils.time_snowflake(discord.utils.utcnow())
+        if space is not None:
+            await self.roles.reconcile(guild, space, self._hand_over_now)
 
 
 class DiscordAdapter:
@@ -230,10 +283,14 @@ class DiscordAdapter:
     @classmethod
     def for_app(cls, app: Any, **options: Any) -> DiscordAdapter:
         """Build the client on `app` (a TicebotApp) and register the adapter with it."""
+        config = app.settings.discord
+        limits = CatchupLimits(config.catchup_window, config.catchup_max_messages) if config else None
         client = TicebotDiscord(
             spaces=SpaceDirectory.from_settings(app.settings),
             sink=app.submit,
             referentials=app.referential_for,
+            kv=app,
+            catchup=limits,
             **options,
         )
         adapter = cls(client)
