@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -65,6 +66,7 @@ class TicebotDiscord(commands.Bot):
         sync_commands: bool = True,
         kv: KeyValue | None = None,
         catchup: CatchupLimits | None = None,
+        now: Callable[[], datetime] | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("max_ratelimit_timeout", 30.0)  # longer waits go back to the outbox (RetryLater)
@@ -87,6 +89,7 @@ class TicebotDiscord(commands.Bot):
         self._in_order = asyncio.Lock()
         self.kv: KeyValue = kv or MemoryKeyValue()
         self.catchup_limits = catchup or CatchupLimits()
+        self.now = now or discord.utils.utcnow  # the app's clock: how far back a catch-up reads
         self.marks = Watermarks(self.kv)
         self.roles = RoleLedger(self.kv)
         # Live events wait while a catch-up replays what was missed before them (open when no
@@ -291,6 +294,7 @@ class DiscordAdapter:
             referentials=app.referential_for,
             kv=app,
             catchup=limits,
+            now=app.clock.now,
             **options,
         )
         adapter = cls(client)

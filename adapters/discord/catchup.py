@@ -145,7 +145,7 @@ class CatchUp:
 
     async def run(self) -> None:
         started = time.monotonic()
-        horizon = discord.utils.time_snowflake(discord.utils.utcnow() - self.limits.window)
+        horizon = discord.utils.time_snowflake(self.client.now() - self.limits.window)
         posts: list[tuple[discord.Message, DiscordSpace | None]] = []
         reactions: list[tuple[discord.Message, str, discord.abc.User, DiscordSpace | None]] = []
         for space in self.client.spaces:

@@ -143,6 +143,7 @@ class Harness:
         referentials: Callable[[str], Any] | None = None,
         guild: Payload | None = None,
         api: FakeDiscordAPI | None = None,
+        **client_options: Any,
     ) -> Harness:
         events: list[CoreEvent] = []
 
@@ -152,7 +153,9 @@ class Harness:
                 await sink(event)
 
         api = api or FakeDiscordAPI()
-        client = TicebotDiscord(spaces=spaces or default_spaces(), sink=record, referentials=referentials)
+        client = TicebotDiscord(
+            spaces=spaces or default_spaces(), sink=record, referentials=referentials, **client_options
+        )
         # What Client.login does, minus the network: loop-bound objects, the session, our own user.
         await client._async_setup_hook()
         client.http._HTTPClient__session = FakeSession(api)  # type: ignore[attr-defined]
@@ -186,6 +189,26 @@ class Harness:
             if not pending:
                 return
             await asyncio.wait(pending, timeout=5)
+
+    def offline(self, event: str, payload: Payload) -> None:
+        """Something happens on Discord while the bot is not connected: the API has it, the bot does not."""
+        self.api.observe(event, payload)
+
+    async def new_guild_session(self, guild: Payload) -> None:
+        """The GUILD_CREATE of a new session, on an empty cache as discord.py has after READY."""
+        known = self.client.get_guild(int(guild["id"]))
+        if known is not None:
+            self.state._remove_guild(known)
+        await self.gateway("GUILD_CREATE", guild)
+
+    async def reconnect(self) -> None:
+        """A new gateway session (after a restart, or a session that could not be resumed): READY again,
+        hence a catch-up, which this waits for."""
+        await self.client.on_connect()
+        await self.client.on_ready()
+        assert self.client._catchup is not None
+        await self.client._catchup
+        await self.settle()
 
     async def close(self) -> None:
         self.client._ready.clear()

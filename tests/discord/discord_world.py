@@ -13,7 +13,8 @@ from typing import Any
 
 import discord
 import discord_payloads as p
-from discord_fakes import Harness
+from discord_fakes import FakeDiscordAPI, Harness
+from double_clock import FollowingClock
 from sqlalchemy import select
 
 from adapters.discord.spaces import SpaceDirectory
@@ -107,8 +108,14 @@ async def open_world(tmp_path: Path, config: Settings | None = None, **harness: 
     clock = FakeClock(START)
     config = config or settings()
     app = await app_module.TicebotApp.create(config, clock=clock, database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    harness.setdefault("api", FakeDiscordAPI(clock=FollowingClock(clock.now)))
     started = await Harness.start(
-        spaces=SpaceDirectory.from_settings(config), sink=app.submit, referentials=app.referential_for, **harness
+        spaces=SpaceDirectory.from_settings(config),
+        sink=app.submit,
+        referentials=app.referential_for,
+        kv=app,
+        now=clock.now,
+        **harness,
     )
     app.register_adapter(started.adapter)
     world = World(app, clock, started, itertools.count(1))
