@@ -75,6 +75,7 @@ class Gateway:
         self.resumes: list[Payload] = []
         self.queries: list[dict[str, str]] = []
         self._ids = itertools.count(1)
+        self.refuse_identify: int | None = None  # a close code for the next IDENTIFY (e.g. 4013)
 
     # ------------------------------------------------------------ test controls
 
@@ -85,6 +86,8 @@ class Gateway:
     async def drop(self, code: int = 4000) -> None:
         """Close every connection as a network failure would: the sessions stay resumable."""
         for connection in list(self.connections):
+            if connection.session is not None and connection.session.connection is connection:
+                connection.session.connection = None  # what is dispatched from now on waits for a RESUME
             await connection.ws.close(code=code, message=b"dropped by the test")
 
     def invalidate(self) -> None:
@@ -98,9 +101,13 @@ class Gateway:
         for session in self.sessions.values():
             session.sequence += 1
             if session.connection is not None:
-                await session.connection.send(DISPATCH, data, event, session.sequence)
-                sent += 1
-            elif session.resumable:
+                try:
+                    await session.connection.send(DISPATCH, data, event, session.sequence)
+                    sent += 1
+                    continue
+                except (ConnectionError, RuntimeError):
+                    session.connection = None  # it went away meanwhile: keep the event for a RESUME
+            if session.resumable:
                 session.missed = (session.missed + [(session.sequence, event, data)])[-REPLAY_LIMIT:]
         return sent
 
@@ -147,6 +154,10 @@ class Gateway:
         self.identifies.append(data)
         if data.get("token") != self.token:
             await connection.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if self.refuse_identify is not None:
+            code, self.refuse_identify = self.refuse_identify, None
+            await connection.ws.close(code=code, message=b"refused by the test")
             return
         session = Session(session_id=f"session-{next(self._ids)}")
         self.sessions[session.session_id] = session
