@@ -18,7 +18,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from adapters.base import EventSink, NotAttempted
+from adapters.base import EventSink, NotAttempted, RetryLater
 from adapters.discord import commands as slash
 from adapters.discord import translate
 from adapters.discord.catchup import CatchUp, CatchupLimits, Watermarks
@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 ReferentialLookup = Callable[[str], Any]
 NOT_READY_RETRY = 1.0  # seconds before a delivery asked while the gateway is not ready is asked again
-DELIVER_WAIT = 10.0  # seconds one delivery may wait inside discord.py (rate-limit buckets) before going back
+# Seconds one delivery may take inside discord.py, which sleeps on rate-limit buckets (up to its
+# max_ratelimit_timeout, 30 s, beyond which it raises RateLimited) and retries 5xx answers (~16 s).
+DELIVER_WAIT = 20.0
 
 
 def intents() -> discord.Intents:
@@ -313,11 +315,11 @@ class DiscordAdapter:
             # messages: so the row is asked again shortly, without counting an attempt.
             raise NotAttempted("discord: gateway not ready yet", retry_after=NOT_READY_RETRY)
         try:
-            # discord.py sleeps on its own rate-limit buckets (up to max_ratelimit_timeout); a longer
-            # wait goes back to the outbox, so the other platforms' deliveries are not held.
+            # Bounded so that one slow delivery does not hold the other platforms' for long; what was
+            # cut short is retried (a message's nonce makes Discord drop a second copy).
             return await asyncio.wait_for(self.deliverer.deliver(action, key), timeout=DELIVER_WAIT)
         except TimeoutError as exc:
-            raise NotAttempted("discord: waited too long for a rate-limit bucket", retry_after=2.0) from exc
+            raise RetryLater("discord: delivery took too long", retry_after=2.0) from exc
 
     async def run(self, token: str) -> None:
         """Connect and serve until closed. The token is passed through, never logged."""

@@ -36,6 +36,7 @@ MAX_APPLIED_TAGS = 5  # Discord's limit per forum post
 THREAD_NAME_LIMIT = 100
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
 THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this message"
+THREAD_ARCHIVED = 50083  # "Operation cannot be performed on an archived thread"
 
 DM_CLOSED_NOTICE_EVERY = 24 * 3600.0  # seconds: one public reminder a day per person, not one per message
 
@@ -134,9 +135,18 @@ class Deliverer:
             case ReplyInThread():
                 target, reference = await self._thread(action.thread)
                 view = declaration_view(action.declaration_id) if action.declaration_id is not None else None
-                return await self._send(
-                    action, target, action.text, action.mentions, view=view, reference=reference, key=key
-                )
+                try:
+                    return await self._send(
+                        action, target, action.text, action.mentions, view=view, reference=reference, key=key
+                    )
+                except discord.HTTPException as exc:
+                    if exc.code != THREAD_ARCHIVED or not isinstance(target, discord.Thread):
+                        raise
+                    # Archived since the cache last heard of it: unarchive, then send the rest.
+                    target = await target.edit(archived=False)
+                    return await self._send(
+                        action, target, action.text, action.mentions, view=view, reference=reference, key=key
+                    )
             case SendDirect():
                 return await self._direct(action, key)
             case MentionRoles():
