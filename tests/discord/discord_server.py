@@ -199,7 +199,7 @@ class DiscordServer:
             "nonce": data.get("nonce"),
         }
 
-    async def wait_connected(self, within: float = 15.0, sessions: int = 1) -> None:
+    async def wait_connected(self, within: float = 60.0, sessions: int = 1) -> None:
         """Until the bot has identified `sessions` times in all and is connected."""
         await self.wait_until(
             lambda: len(self.gateway.sessions) >= sessions and bool(self.gateway.live), within, "the bot identified"
