@@ -110,6 +110,10 @@ def at(snowflake: int) -> datetime:
     return discord.utils.snowflake_time(snowflake)
 
 
+def saying(text: str) -> Any:
+    return lambda call: text in (call.content or "")
+
+
 def bot_messages(server: DiscordServer, channel_id: int) -> list[str]:
     return [m["content"] for m in server.api.messages_in(channel_id) if m["author"]["id"] == str(p.BOT_ID)]
 
@@ -145,8 +149,8 @@ async def test_ten_minutes_down_everything_is_caught_up_once(server: DiscordServ
             bot = run_bot(server, tmp_path)
             await server.wait_connected(sessions=2)
             await wait_log(server, bot, "caught up 3 post(s) and 1 reaction(s)")
-            await server.wait_call("POST", rf"/channels/{missed}/messages", lambda c: "enregistrée" in (c.content or ""))
-            await server.wait_call("POST", rf"/channels/{before}/messages", lambda c: "résolue" in (c.content or ""))
+            await server.wait_call("POST", rf"/channels/{missed}/messages", saying("enregistrée"))
+            await server.wait_call("POST", rf"/channels/{before}/messages", saying("résolue"))
             await quiet(server)
             await stop(bot)
 
