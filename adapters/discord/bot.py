@@ -153,9 +153,10 @@ class TicebotDiscord(commands.Bot):
         self._live.set()  # Discord replayed the missed events itself
 
     async def on_ready(self) -> None:
-        if self._catchup is not None and not self._catchup.done():
-            self._catchup.cancel()
+        previous = self._catchup
         self._catchup = asyncio.create_task(self._catch_up(), name="discord-catchup")
+        if previous is not None and not previous.done():
+            previous.cancel()  # a newer session: its catch-up covers what the old one was reading
 
     async def _catch_up(self) -> None:
         try:
@@ -166,7 +167,8 @@ class TicebotDiscord(commands.Bot):
         except Exception:
             log.exception("discord: catch-up failed; live events go on")
         finally:
-            self._live.set()
+            if self._catchup is asyncio.current_task():  # not when a newer session's catch-up replaced it
+                self._live.set()
 
     async def _hand_over_now(self, event: CoreEvent | None) -> None:
         await self._hand_over(event, now=True)
