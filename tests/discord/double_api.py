@@ -64,6 +64,7 @@ class _Failure:
     headers: dict[str, str]
     skip: int  # matching requests let through before this one fails
     delay: float = 0.0  # seconds the answer takes (status 0: the normal answer, only late)
+    sticky: bool = False  # every matching request, until clear_failures()
 
 
 class FakeDiscordAPI:
@@ -119,12 +120,17 @@ class FakeDiscordAPI:
         body: Payload | None = None,
         skip: int = 0,
         delay: float = 0.0,
+        sticky: bool = False,
     ) -> None:
         """The next request matching `method` and the `path` regex (after `skip` of them) answers
         `status`, once, after `delay` seconds; status 0 with a delay is the normal answer, late (the
-        rules are applied when it is answered, as if the request had arrived then)."""
+        rules are applied when it is answered, as if the request had arrived then); `sticky`: every
+        matching request, until `clear_failures()`."""
         data = body if body is not None else {"code": code, "message": message}
-        self._failures.append(_Failure(method, re.compile(path), status, data, headers or {}, skip, delay))
+        self._failures.append(_Failure(method, re.compile(path), status, data, headers or {}, skip, delay, sticky))
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
 
     def find(self, method: str, path: str) -> list[Call]:
         pattern = re.compile(path)
@@ -219,7 +225,8 @@ class FakeDiscordAPI:
                 if failure.skip:
                     failure.skip -= 1
                     return None
-                self._failures.remove(failure)
+                if not failure.sticky:
+                    self._failures.remove(failure)
                 return failure
         return None
 

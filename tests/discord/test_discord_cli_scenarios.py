@@ -235,12 +235,13 @@ async def test_a_failed_or_slow_acknowledgement_still_takes_effect(server: Disco
         with bot.explained():
             await server.wait_connected()
             await wait_log(server, bot, "first connection to guild")
-            for _ in range(2):  # discord.py retries a 500 on its own (after 1 s, then 3 s): both tries fail
-                server.api.fail("POST", callback, 500, message="Internal Server Error")
+            # Every try fails (discord.py retries a 500 on its own, after 1 s then 3 s).
+            server.api.fail("POST", callback, 500, message="Internal Server Error", sticky=True)
             await server.interaction(declare("B2-3", "https://exemple.org/sequence"))
             # Fabienne is asked to review it: the declaration exists.
             await server.wait_call("POST", r"/channels/\d+/messages", lambda c: bool(c.json.get("components")))
             await wait_dm_text(server, p.ALICE, "/declare")  # Alice is told it was taken into account
+            server.api.clear_failures()
 
             server.api.fail("POST", callback, 0, delay=4.0)  # the answer comes after Discord's 3 s
             await server.interaction(declare("B2-2", "Une séquence en demi-groupe"))
