@@ -43,7 +43,6 @@ from adapters.discord import state, translate
 from adapters.discord.spaces import DiscordSpace
 from adapters.discord.state import KeyValue
 from bot.events import CoreEvent
-from bot.sos.questions import ACCEPT_EMOJIS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +52,9 @@ DEFAULT_MAX_MESSAGES = 1000
 MAX_KNOWN_DMS = 500
 RATE_LIMIT_RETRIES = 3
 FLUSH_EVERY = 5.0  # seconds between writes of the live watermarks (a crash re-reads that much: harmless)
+# The reactions the core acts on (bot.sos.questions.ACCEPT_EMOJIS, a test keeps both equal): only they are
+# worth asking Discord who added them. Not imported: the adapter does not load the core's handlers.
+REPLAYED_EMOJIS = frozenset({"✅", "✔️", "✔", "☑️", "white_check_mark", ":white_check_mark:", "heavy_check_mark"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ async def guild_floor(kv: KeyValue, guild: discord.Guild) -> tuple[int, bool]:
 
 
 def _reacted(message: discord.Message) -> list[discord.Reaction]:
-    return [r for r in message.reactions if str(r.emoji) in ACCEPT_EMOJIS]
+    return [r for r in message.reactions if str(r.emoji) in REPLAYED_EMOJIS]
 
 
 class CatchUp:

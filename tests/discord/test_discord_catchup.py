@@ -228,3 +228,10 @@ def test_the_window_is_configurable() -> None:
         DiscordConfig.model_validate({"catchup": "bientôt"})
     with pytest.raises(ValueError):
         DiscordConfig.model_validate({"catchup_max_messages": 0})
+
+
+def test_the_reactions_read_back_are_those_the_core_acts_on() -> None:
+    from adapters.discord.catchup import REPLAYED_EMOJIS
+    from bot.sos.questions import ACCEPT_EMOJIS
+
+    assert REPLAYED_EMOJIS == ACCEPT_EMOJIS
