@@ -75,6 +75,10 @@ class RateLimits:
         self._storm_until = self.clock.now() + seconds
         self._storm_retry, self._storm_global = retry_after, global_
 
+    def calm(self) -> None:
+        """End a storm now."""
+        self._storm_until = 0.0
+
     def _route(self, method: str, path: str) -> tuple[Route, str] | None:
         for route in self.routes:
             match = route.path.fullmatch(path)
@@ -92,7 +96,7 @@ class RateLimits:
         """A 429 answer when the request must be refused, else None (the request is counted)."""
         now = self.clock.now()
         if now < self._storm_until and (self._storm_global or method != "GET"):
-            return self._refuse(method, path, self._storm_until - now, self._storm_global, None)
+            return self._refuse(method, path, min(self._storm_retry, self._storm_until - now), self._storm_global, None)
         if not _EXEMPT.fullmatch(path):
             if self._global is None or now >= self._global.started + 1.0:
                 self._global = _Window(now)

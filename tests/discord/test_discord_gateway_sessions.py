@@ -36,7 +36,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[DiscordServer, Any, Any
     bot = asyncio.create_task(start_discord(config.discord, app))
     await server.wait_connected()
     client = app.adapters["discord"].client  # type: ignore[attr-defined]
-    await server.wait_until(lambda: client.catchups == 1, what="the first catch-up")
+    await server.wait_until(lambda: client.catchups == 1, what="the first catch-up", within=30)
     yield server, app, client
     bot.cancel()
     await asyncio.gather(bot, return_exceptions=True)
@@ -55,7 +55,9 @@ async def test_a_dropped_connection_resumes_and_gets_the_missed_events(running: 
     server, app, client = running
     await server.gateway.drop(code=4000)  # a network failure: the session stays resumable
     post = await server.forum_post(p.SOS_FORUM, p.ALICE, "Alice", "Pendant la coupure", "Comment faire un QCM ?")
-    await server.wait_until(lambda: len(server.gateway.resumes) == 1 and server.connected, what="a RESUME")
+    await server.wait_until(
+        lambda: len(server.gateway.resumes) == 1 and server.connected, what="a RESUME", within=30
+    )
     await server.wait_call("POST", rf"/channels/{post}/messages")  # the receipt: the post reached the core
     assert await question_roots(app) == [str(post)]
     assert len(server.identifies) == 1 and client.catchups == 1  # resumed: no new session, no catch-up
@@ -66,7 +68,9 @@ async def test_an_invalid_session_identifies_again_and_catches_up(running: tuple
     server.gateway.invalidate()
     await server.gateway.drop(code=4000)
     post = await server.forum_post(p.SOS_FORUM, p.BRUNO, "Bruno", "Perdu", "Où trouver les manuels numériques ?")
-    await server.wait_until(lambda: len(server.identifies) == 2 and client.catchups == 2, what="a new session")
+    await server.wait_until(
+        lambda: len(server.identifies) == 2 and client.catchups == 2, what="a new session", within=30
+    )
     await server.wait_call("POST", rf"/channels/{post}/messages")
     assert await question_roots(app) == [str(post)]
     assert len(server.gateway.resumes) == 1  # it tried to resume, was refused, identified again

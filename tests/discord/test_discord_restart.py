@@ -94,7 +94,7 @@ async def test_a_fatal_gateway_close_raises_and_a_second_start_serves(server: Di
         await server.wait_connected(sessions=1)
         second = app.adapters["discord"].client  # type: ignore[attr-defined]
         assert second is not first
-        await server.wait_until(lambda: second.catchups == 1, what="the first catch-up")
+        await server.wait_until(lambda: second.catchups == 1, what="the first catch-up", within=30)
         post = await server.forum_post(p.SOS_FORUM, p.ALICE, "Alice", "Pronote", "Comment exporter mes notes ?")
         await server.wait_call("POST", rf"/channels/{post}/messages")  # the receipt
         async with app.db.transaction() as session:
