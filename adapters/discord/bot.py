@@ -37,6 +37,7 @@ from bot.events import CoreEvent
 log = logging.getLogger(__name__)
 
 ReferentialLookup = Callable[[str], Any]
+CLOSE_FLUSH_WAIT = 2.0  # seconds the watermarks may take to be saved when the client closes
 NOT_READY_RETRY = 1.0  # seconds before a delivery asked while the gateway is not ready is asked again
 # Seconds one delivery may take inside discord.py, which sleeps on rate-limit buckets (up to its
 # max_ratelimit_timeout, 30 s, beyond which it raises RateLimited) and retries 5xx answers (~16 s).
@@ -178,9 +179,11 @@ class TicebotDiscord(commands.Bot):
             self._catchup.cancel()
             await asyncio.gather(self._catchup, return_exceptions=True)
         try:
-            await self.marks.flush()
+            # Bounded: stopping must stay quick, and a watermark not saved only makes the next catch-up
+            # read (and the core drop) a little more.
+            await asyncio.wait_for(self.marks.flush(), timeout=CLOSE_FLUSH_WAIT)
         except Exception:
-            log.exception("discord: watermarks not saved; the next catch-up reads a little more")
+            log.warning("discord: watermarks not saved at close; the next catch-up reads a little more")
         await super().close()
 
     def referential_for(self, space_id: str) -> Any:
