@@ -179,6 +179,20 @@ class DiscordConfig(_Strict):
     # if its API does not answer GET /gateway, its gateway ("ws://host:3002").
     api_base: str | None = None
     gateway_url: str | None = None
+    # Catch-up after downtime: how far back the channels, threads and DMs are read (a duration), and
+    # at most how many messages per channel, thread or DM.
+    catchup: str = "3d"
+    catchup_max_messages: int = Field(default=1000, ge=1, le=100_000)
+
+    @field_validator("catchup")
+    @classmethod
+    def _catchup(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def catchup_window(self) -> timedelta:
+        return parse_duration(self.catchup)
 
     def token(self) -> str:
         value = os.environ.get(self.token_env)

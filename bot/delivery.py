@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.models import Outbox
 from bot.outbox import payload_to_action
-from bot.ports import Adapter, DeliveryFailed, RetryLater
+from bot.ports import Adapter, DeliveryFailed, NotAttempted, RetryLater
 from bot.redact import redact
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Dispatcher:
         now = self.clock.now()
         status, error, message_id = "sent", None, None
         next_attempt = now
+        attempts = row.attempts
         try:
             deliver_with_key = getattr(adapter, "deliver_keyed", None)
             if deliver_with_key is not None:
@@ -93,7 +94,9 @@ class Dispatcher:
             status, error = "pending", f"retry: {redact(exc)}"
             delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
             next_attempt = now + timedelta(seconds=delay)
-            if row.attempts >= MAX_ATTEMPTS:
+            if isinstance(exc, NotAttempted):
+                attempts -= 1  # never tried: the attempt given back keeps the row from ever failing on it
+            elif row.attempts >= MAX_ATTEMPTS:
                 status = "failed"
         except DeliveryFailed as exc:
             status, error = "failed", redact(exc)
@@ -110,6 +113,7 @@ class Dispatcher:
                 .where(Outbox.id == row.id)
                 .values(
                     status=status,
+                    attempts=attempts,
                     last_error=error,
                     next_attempt_at=next_attempt,
                     sent_at=now if status == "sent" else None,

@@ -23,6 +23,12 @@ class RetryLater(Exception):
         self.retry_after = retry_after
 
 
+class NotAttempted(RetryLater):
+    """The platform was not asked at all (not connected yet) or told us when to come back (a rate
+    limit): retry after `retry_after`, and do not count it as a failed attempt, so a long outage or a
+    rate-limit storm never turns queued messages into failed ones."""
+
+
 class DeliveryFailed(Exception):
     """Permanent failure (room gone, DMs closed with no fallback): recorded, not retried."""
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -19,20 +20,28 @@ from discord.ext import commands
 
 from adapters.discord import commands as slash
 from adapters.discord import translate
+from adapters.discord.catchup import CatchUp, CatchupLimits, Watermarks
 from adapters.discord.deliver import Deliverer
 from adapters.discord.endpoints import configure_endpoints
 from adapters.discord.locations import MessageLocations
+from adapters.discord.malformed import guard_parsers
+from adapters.discord.roles import RoleLedger
 from adapters.discord.spaces import SpaceDirectory
+from adapters.discord.state import KeyValue, MemoryKeyValue
 from adapters.discord.views import DeclarationButton
 from bot.actions import CoreAction
 from bot.config import ConfigError, DiscordConfig
 from bot.events import CoreEvent
-from bot.ports import EventSink, RetryLater
+from bot.ports import EventSink, NotAttempted, RetryLater
 
 log = logging.getLogger(__name__)
 
 ReferentialLookup = Callable[[str], Any]
-READY_WAIT = 3.0  # seconds a delivery waits for the gateway before being retried later
+CLOSE_FLUSH_WAIT = 2.0  # seconds the watermarks may take to be saved when the client closes
+NOT_READY_RETRY = 1.0  # seconds before a delivery asked while the gateway is not ready is asked again
+# Seconds one delivery may take inside discord.py, which sleeps on rate-limit buckets (up to its
+# max_ratelimit_timeout, 30 s, beyond which it raises RateLimited) and retries 5xx answers (~16 s).
+DELIVER_WAIT = 20.0
 
 
 def intents() -> discord.Intents:
@@ -58,6 +67,9 @@ class TicebotDiscord(commands.Bot):
         sink: EventSink,
         referentials: ReferentialLookup | None = None,
         sync_commands: bool = True,
+        kv: KeyValue | None = None,
+        catchup: CatchupLimits | None = None,
+        now: Callable[[], datetime] | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("max_ratelimit_timeout", 30.0)  # longer waits go back to the outbox (RetryLater)
@@ -74,9 +86,21 @@ class TicebotDiscord(commands.Bot):
         self._referentials = referentials
         self._sync_commands = sync_commands
         self.locations = MessageLocations()
+        guard_parsers(self._connection.parsers)  # a malformed payload is skipped, never fatal
         # discord.py runs each handler as its own task; events still reach the core one at a time, in
         # the order they arrived (asyncio.Lock is fair), so a quick reply never overtakes its question.
         self._in_order = asyncio.Lock()
+        self.kv: KeyValue = kv or MemoryKeyValue()
+        self.catchup_limits = catchup or CatchupLimits()
+        self.now = now or discord.utils.utcnow  # the app's clock: how far back a catch-up reads
+        self.marks = Watermarks(self.kv)
+        self.roles = RoleLedger(self.kv)
+        # Live events wait while a catch-up replays what was missed before them (open when no
+        # connection was lost: tests drive the parsers directly).
+        self._live = asyncio.Event()
+        self._live.set()
+        self._catchup: asyncio.Task[None] | None = None
+        self.catchups = 0  # finished catch-up passes (for tests and logs)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -103,17 +127,64 @@ class TicebotDiscord(commands.Bot):
     # ------------------------------------------------------------ bridge to the core
 
     async def submit(self, event: CoreEvent) -> None:
+        """A live event: after any catch-up in progress, then in arrival order."""
+        await self._live.wait()
+        await self.submit_now(event)
+
+    async def submit_now(self, event: CoreEvent) -> None:
         async with self._in_order:
             await self.sink(event)
 
-    async def _hand_over(self, event: CoreEvent | None) -> None:
+    async def _hand_over(self, event: CoreEvent | None, *, now: bool = False) -> None:
         if event is None:
             return
         try:
-            await self.submit(event)
+            await (self.submit_now(event) if now else self.submit(event))
         except Exception:
             # The kind and id only: the event's text is someone's message.
             log.exception("discord: the core failed on %s %s", type(event).__name__, event.event_id)
+
+    # ------------------------------------------------------------ catch-up after downtime
+
+    async def on_connect(self) -> None:
+        # A new or resumed session: until READY's catch-up (or RESUMED) is done, live events wait.
+        self._live.clear()
+
+    async def on_resumed(self) -> None:
+        self._live.set()  # Discord replayed the missed events itself
+
+    async def on_ready(self) -> None:
+        previous = self._catchup
+        self._catchup = asyncio.create_task(self._catch_up(), name="discord-catchup")
+        if previous is not None and not previous.done():
+            previous.cancel()  # a newer session: its catch-up covers what the old one was reading
+
+    async def _catch_up(self) -> None:
+        try:
+            await CatchUp(self, self.catchup_limits, self.marks, self._hand_over_now).run()
+            self.catchups += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("discord: catch-up failed; live events go on")
+        finally:
+            if self._catchup is asyncio.current_task():  # not when a newer session's catch-up replaced it
+                self._live.set()
+
+    async def _hand_over_now(self, event: CoreEvent | None) -> None:
+        await self._hand_over(event, now=True)
+
+    async def close(self) -> None:
+        if self._catchup is not None and not self._catchup.done():
+            self._catchup.cancel()
+            await asyncio.gather(self._catchup, return_exceptions=True)
+        try:
+            # Bounded: stopping must stay quick, and a watermark not saved only makes the next catch-up
+            # read (and the core drop) a little more.
+            await asyncio.wait_for(self.marks.flush(), timeout=CLOSE_FLUSH_WAIT)
+        except Exception:
+            log.warning("discord: watermarks not saved at close; the next catch-up reads a little more")
+        await super().close()
 
     def referential_for(self, space_id: str) -> Any:
         if self._referentials is None:
@@ -156,6 +227,8 @@ class TicebotDiscord(commands.Bot):
         if event is not None and space is not None:
             event = replace(event, space_hint=space.space_id)
         await self._hand_over(event)
+        self.marks.advance(message.channel.id, message.id, direct=message.guild is None)
+        await self.marks.flush(force=False)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if (self.user is not None and payload.user_id == self.user.id) or not self._ours(payload.guild_id):
@@ -187,32 +260,25 @@ class TicebotDiscord(commands.Bot):
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         space = self.spaces.by_guild(after.guild.id)
-        if space is None:
-            return
-        old, new = space.core_roles(before.roles), space.core_roles(after.roles)
-        if old != new:
-            await self._hand_over(translate.roles_changed(after, space.space_id, new, _stamp()))
+        if space is not None:
+            await self.roles.changed(after, space, self._hand_over)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        space = self.spaces.by_guild(payload.guild_id)
+        if space is not None:
+            await self.roles.left(payload.guild_id, payload.user.id, space, self._hand_over)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await self._announce_roles(guild)
+        await self._reconcile_roles(guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self._announce_roles(guild)
+        await self._reconcile_roles(guild)
 
-    async def _announce_roles(self, guild: discord.Guild) -> None:
-        """At (re)connection, tell the core the roles of everyone holding a mapped role: changes made
-        while the bot was away are caught up the same way as live ones."""
+    async def _reconcile_roles(self, guild: discord.Guild) -> None:
+        """At (re)connection: changes made while the bot was away, both ways, before any replayed post."""
         space = self.spaces.by_guild(guild.id)
-        if space is None:
-            return
-        for member in guild.members:
-            roles = space.core_roles(member.roles)
-            if roles and not member.bot:
-                await self._hand_over(translate.roles_changed(member, space.space_id, roles, _stamp()))
-
-
-def _stamp() -> int:
-    return discord.utils.time_snowflake(discord.utils.utcnow())
+        if space is not None:
+            await self.roles.reconcile(guild, space, self._hand_over_now)
 
 
 class DiscordAdapter:
@@ -227,10 +293,15 @@ class DiscordAdapter:
     @classmethod
     def for_app(cls, app: Any, **options: Any) -> DiscordAdapter:
         """Build the client on `app` (a TicebotApp) and register the adapter with it."""
+        config = app.settings.discord
+        limits = CatchupLimits(config.catchup_window, config.catchup_max_messages) if config else None
         client = TicebotDiscord(
             spaces=SpaceDirectory.from_settings(app.settings),
             sink=app.submit,
             referentials=app.referential_for,
+            kv=app,
+            catchup=limits,
+            now=app.clock.now,
             **options,
         )
         adapter = cls(client)
@@ -243,14 +314,17 @@ class DiscordAdapter:
     async def deliver_keyed(self, action: CoreAction, key: str | None) -> str | None:
         """`key` is the outbox row's idempotency key, sent as the message nonce (see deliver.nonce)."""
         if not self.client.is_ready():
-            # Before the gateway is up the caches are empty and the session may not exist yet. discord.py
-            # is ready ~2 s after the guilds arrive (guild_ready_timeout): wait that long rather than
-            # leave a message posted meanwhile (and everything queued behind it) for the next retry.
-            try:
-                await asyncio.wait_for(self.client.wait_until_ready(), timeout=READY_WAIT)
-            except (TimeoutError, RuntimeError) as exc:  # RuntimeError: not logged in yet
-                raise RetryLater("discord: not connected yet", retry_after=5.0) from exc
-        return await self.deliverer.deliver(action, key)
+            # Before the gateway is up the caches are empty (no guild, no roles, no members): delivering
+            # now would take a member for a stranger. Waiting here would hold the whole delivery loop,
+            # and a counted retry would let a long start-up (or an adapter restart) fail queued
+            # messages: so the row is asked again shortly, without counting an attempt.
+            raise NotAttempted("discord: gateway not ready yet", retry_after=NOT_READY_RETRY)
+        try:
+            # Bounded so that one slow delivery does not hold the other platforms' for long; what was
+            # cut short is retried (a message's nonce makes Discord drop a second copy).
+            return await asyncio.wait_for(self.deliverer.deliver(action, key), timeout=DELIVER_WAIT)
+        except TimeoutError as exc:
+            raise RetryLater("discord: delivery took too long", retry_after=2.0) from exc
 
     async def run(self, token: str) -> None:
         """Connect and serve until closed. The token is passed through, never logged."""

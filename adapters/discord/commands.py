@@ -16,15 +16,13 @@ import discord
 from discord import app_commands
 
 from adapters.discord.ack import acknowledge_and_submit, ticebot_client
+from adapters.discord.slash_sos import QUESTION_LIMIT, ask
 from adapters.discord.spaces import DiscordSpace
 from adapters.discord.translate import command_invoked
 
-DEFAULT_ACK = "Bien reçu."
-ACKS = {
-    "sos": "Bien reçu : votre question est transmise.",
-    "declare": "Bien reçu : votre déclaration est transmise.",
-    "portfolio": "Bien reçu : votre portfolio arrive en message privé.",
-}
+# Templates of the immediate private answer (prompts/<lang>/discord/<name>.md.j2).
+DEFAULT_ACK = "ack"
+ACKS = {"sos": "ack_sos", "declare": "ack_declare", "portfolio": "ack_portfolio"}
 # Usable in a DM with the bot: they concern the member, not a thread.
 DM_COMMANDS = frozenset({"declare", "portfolio", "a-valider", "valider", "refuser", "precisions"})
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
@@ -111,8 +109,20 @@ async def no_args(interaction: discord.Interaction[Any]) -> None:
 
 
 @app_commands.describe(question="Votre question, en une ou deux phrases")
-async def sos(interaction: discord.Interaction[Any], question: str) -> None:
-    await _submit(interaction, question)
+async def sos(interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, QUESTION_LIMIT]) -> None:
+    await ask(interaction, question)  # published for the member first: a question needs a thread
+
+
+@app_commands.describe(choix="on : recevoir votre résumé personnel ; off : l'arrêter ; maintenant : publier le bilan")
+@app_commands.choices(
+    choix=[
+        app_commands.Choice(name="on — recevoir mon résumé personnel chaque semaine", value="on"),
+        app_commands.Choice(name="off — ne plus le recevoir", value="off"),
+        app_commands.Choice(name="maintenant — publier le bilan de la semaine (coordination)", value="maintenant"),
+    ]
+)
+async def digest(interaction: discord.Interaction[Any], choix: str) -> None:
+    await _submit(interaction, choix)
 
 
 @app_commands.describe(
@@ -174,7 +184,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("tag", "Formateur : ajouter une compétence à ce message", tag, ("code",)),
     Spec("untag", "Formateur : retirer une compétence de ce message", tag, ("code",)),
     Spec("a-valider", "Formateur : les déclarations en attente", no_args),
-    Spec("digest", "Le bilan de la semaine", no_args),
+    Spec("digest", "Votre résumé de la semaine, ou le bilan publié maintenant", digest),
     Spec("valider", "Valider une déclaration", valider),
     Spec("refuser", "Refuser une déclaration", refuser),
     Spec("precisions", "Demander des précisions sur une déclaration", precisions),

@@ -23,8 +23,9 @@ from adapters.discord.locations import MessageLocations
 from adapters.discord.spaces import DiscordSpace, SpaceDirectory
 from adapters.discord.split import LIMIT, split_message
 from adapters.discord.views import declaration_view
+from adapters.discord.wording import say
 from bot.actions import CoreAction, MarkThread, MentionRoles, React, ReplyInThread, SendDirect, SendMessage
-from bot.ports import DeliveryFailed, RetryLater
+from bot.ports import DeliveryFailed, NotAttempted, RetryLater
 from bot.refs import MessageRef, ThreadRef, UserRef
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,7 @@ MAX_APPLIED_TAGS = 5  # Discord's limit per forum post
 THREAD_NAME_LIMIT = 100
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
 THREAD_ALREADY_EXISTS = 160004  # "A thread has already been created for this message"
-DM_CLOSED_NOTICE = (
-    "{mention} je n'ai pas pu vous écrire en message privé (vos messages privés sont fermés pour ce "
-    "serveur). Pour recevoir mes messages, activez « Messages privés » dans les paramètres de "
-    "confidentialité du serveur."
-)
+THREAD_ARCHIVED = 50083  # "Operation cannot be performed on an archived thread"
 
 DM_CLOSED_NOTICE_EVERY = 24 * 3600.0  # seconds: one public reminder a day per person, not one per message
 
@@ -117,9 +114,12 @@ class Deliverer:
         except (RetryLater, DeliveryFailed):
             raise
         except discord.RateLimited as exc:
-            raise RetryLater(f"{kind}: rate limited", retry_after=exc.retry_after) from exc
+            raise NotAttempted(f"{kind}: rate limited", retry_after=exc.retry_after) from exc
         except discord.HTTPException as exc:
-            if exc.status == 429 or exc.status >= 500:
+            if exc.status == 429:
+                # Discord said when to come back: not a failed attempt (a storm must not fail messages).
+                raise NotAttempted(f"{kind}: discord 429", retry_after=_retry_after(exc)) from exc
+            if exc.status >= 500:
                 raise RetryLater(f"{kind}: discord {exc.status}", retry_after=_retry_after(exc)) from exc
             raise DeliveryFailed(f"{kind}: discord {exc.status} (code {exc.code})") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -135,9 +135,18 @@ class Deliverer:
             case ReplyInThread():
                 target, reference = await self._thread(action.thread)
                 view = declaration_view(action.declaration_id) if action.declaration_id is not None else None
-                return await self._send(
-                    action, target, action.text, action.mentions, view=view, reference=reference, key=key
-                )
+                try:
+                    return await self._send(
+                        action, target, action.text, action.mentions, view=view, reference=reference, key=key
+                    )
+                except discord.HTTPException as exc:
+                    if exc.code != THREAD_ARCHIVED or not isinstance(target, discord.Thread):
+                        raise
+                    # Archived since the cache last heard of it: unarchive, then send the rest.
+                    target = await target.edit(archived=False)
+                    return await self._send(
+                        action, target, action.text, action.mentions, view=view, reference=reference, key=key
+                    )
             case SendDirect():
                 return await self._direct(action, key)
             case MentionRoles():
@@ -320,7 +329,7 @@ class Deliverer:
                 continue
             channel = await self._channel(space.general)
             message = await channel.send(
-                DM_CLOSED_NOTICE.format(mention=f"<@{user_id}>"),
+                say(space.language, "dm_closed", who=f"<@{user_id}>"),
                 allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)]),
                 nonce=nonce(key, 0) if key is not None else None,
             )

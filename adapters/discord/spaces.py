@@ -38,6 +38,7 @@ class DiscordSpace:
     guild_id: int
     channels: Mapping[str, int] = field(default_factory=dict)  # "sos" | "general" | "trainers" → id
     roles: Mapping[str, str] = field(default_factory=dict)  # Discord role id or name → core role
+    language: str = "fr"  # of what the adapter writes itself in the space's channels
 
     @property
     def sos(self) -> int | None:
@@ -95,7 +96,7 @@ def space_from_config(space: SpaceConfig, index: int) -> DiscordSpace | None:
         if isinstance(value, dict):
             raise ConfigError(f"{where}.{key} : identifiant de salon attendu")
         channels[kind] = _snowflake(value, f"{where}.{key}")
-    return DiscordSpace(space_id=space.id, guild_id=guild_id, channels=channels, roles=roles)
+    return DiscordSpace(space_id=space.id, guild_id=guild_id, channels=channels, roles=roles, language=space.language)
 
 
 class SpaceDirectory:

@@ -13,6 +13,7 @@ Reference conventions (the core compares refs for equality, so they are built in
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import discord
@@ -107,6 +108,10 @@ def post_created(message: discord.Message) -> PostCreated | None:
     )
 
 
+def with_space(event: PostCreated, space_id: str) -> PostCreated:
+    return replace(event, space_hint=space_id)
+
+
 def post_edited(message: discord.Message, edited_at: datetime | None) -> PostEdited:
     # The edit timestamp is part of the key: two successive edits are two events, a replayed one is not.
     stamp = edited_at.isoformat() if edited_at else "unknown"
@@ -137,6 +142,16 @@ def reaction_added(
     )
 
 
+def reaction_seen(message: discord.Message, emoji: str, user: discord.abc.User) -> ReactionAdded:
+    """A reaction found reading history: the same event (and id) as the live one it was."""
+    return ReactionAdded(
+        event_id=f"reaction:{message.id}:{user.id}:{emoji}",
+        user=user_ref(user),
+        message=message_ref(message.channel, message.channel.id, message.id),
+        emoji=emoji,
+    )
+
+
 def roles_changed(member: discord.Member, space_id: str, roles: frozenset[str], stamp: int) -> MemberRolesChanged:
     """`stamp` makes each observation a distinct event: the role set itself may come back to an
     earlier value (A → B → A), which an id built from the set alone would drop as a replay."""
@@ -146,6 +161,14 @@ def roles_changed(member: discord.Member, space_id: str, roles: frozenset[str], 
         space_id=space_id,
         roles=roles,
     )
+
+
+def roles_lost(
+    user_id: int, member: discord.Member | None, guild_id: int, space_id: str, stamp: int
+) -> MemberRolesChanged:
+    """No mapped role any more (demoted, or gone from the guild: then only the id is known)."""
+    who = user_ref(member) if member is not None else UserRef(PLATFORM, str(user_id))
+    return MemberRolesChanged(event_id=f"roles:{guild_id}:{user_id}:{stamp}", user=who, space_id=space_id)
 
 
 def command_invoked(

@@ -23,11 +23,7 @@ ACTIONS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "refuse": ("refuser", "Refuser", discord.ButtonStyle.danger),
     "precisions": ("precisions", "Demander des précisions", discord.ButtonStyle.secondary),
 }
-ACK = {
-    "valider": "Validation transmise.",
-    "refuser": "Refus transmis.",
-    "precisions": "Demande de précisions transmise.",
-}
+ACK = {"valider": "ack_valider", "refuser": "ack_refuser", "precisions": "ack_precisions"}  # discord/ templates
 _MODALS = {
     "refuse": ("Refuser la déclaration n°{id}", "Motif du refus", "Ce qui manque pour valider…"),
     "precisions": ("Précisions sur la déclaration n°{id}", "Votre question", "Pouvez-vous préciser…"),

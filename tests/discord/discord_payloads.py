@@ -1,6 +1,13 @@
 """Raw Discord payloads (gateway events and REST answers) as the API documents them.
 
 Tests feed these to discord.py's own parsers, so the objects our adapter sees are the real models.
+Two documented shapes matter to the adapter (Discord docs, Resources → Message; Events → Gateway Events):
+- in a DM there is no `guild_id` and no `member` (`message(..., guild_id=None)`, `reaction_add(...,
+  guild_id=None)`, interactions with `user` instead of `member`);
+- the `member` of a MESSAGE_CREATE (and of an interaction's resolved data) is a partial member object,
+  without its `user` (the author is in `author`).
+Shapes Discord does not document but an independent server sent (`guild_id: null`, role objects in
+`roles`, members without `user`) are built in the tests that check the adapter survives them.
 """
 
 from __future__ import annotations

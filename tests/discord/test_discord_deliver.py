@@ -171,6 +171,7 @@ async def test_react_on_a_reply_finds_its_thread(harness: Harness) -> None:
 
 
 async def test_react_on_a_text_channel_message(harness: Harness) -> None:
+    harness.api.add_message(p.message(4242, p.GENERAL, p.ALICE, "Alice", "Merci à tous"))
     await harness.adapter.deliver(React(MessageRef(GENERAL, "4242"), "✅"))
     assert harness.api.find("PUT", rf"/channels/{p.GENERAL}/messages/4242/reactions/✅/@me")
 

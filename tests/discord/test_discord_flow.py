@@ -6,106 +6,24 @@ Tests match on template names (the outbox row's `template`) and on where message
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import discord
 import discord_payloads as p
 import pytest
-from discord_fakes import Harness
-from sqlalchemy import select
+from discord_world import GENERAL_PAYLOAD, World, open_world
 
-from adapters.discord.spaces import SpaceDirectory
-from bot.clock import FakeClock
-from bot.config import Settings
-
-app_module = pytest.importorskip("bot.app")
-models = pytest.importorskip("bot.db.models")
-
-START = datetime(2026, 9, 7, 7, 0, tzinfo=UTC)  # a Monday, 09:00 in Paris
-GENERAL_PAYLOAD = p.text_channel(p.GENERAL, "general")
-
-
-def settings() -> Settings:
-    return Settings.model_validate(
-        {
-            "spaces": [
-                {
-                    "id": "gfp-lettres",
-                    "referential": "c2i2e",
-                    "sos": {"delay": "4d", "policy": "calendar"},
-                    "discord": {
-                        "guild": str(p.GUILD_ID),
-                        "sos": str(p.SOS_FORUM),
-                        "general": str(p.GENERAL),
-                        "trainers": str(p.TRAINERS),
-                        "roles": {str(p.TRAINER_ROLE): "trainer", "Tuteurs": "tutor"},
-                    },
-                }
-            ],
-        }
-    )
-
-
-@dataclass
-class World:
-    app: Any
-    clock: FakeClock
-    discord: Harness
-    _seq: itertools.count[int]
-
-    def snowflake(self) -> int:
-        """An id whose timestamp is the fake clock's now, as Discord's would be."""
-        return discord.utils.time_snowflake(self.clock.now()) + next(self._seq)
-
-    async def tick(self, delta: timedelta = timedelta(0)) -> None:
-        self.clock.advance(delta)
-        await self.app.run_once()
-
-    async def outbox(self) -> list[Any]:
-        async with self.app.db.transaction() as session:
-            return list((await session.execute(select(models.Outbox).order_by(models.Outbox.id))).scalars())
-
-    async def sent(self, template: str) -> list[dict[str, Any]]:
-        """Discord messages (as the fake API stored them) of outbox rows rendered from `template`."""
-        rows = [r for r in await self.outbox() if r.template == template]
-        assert all(r.status == "sent" for r in rows), [(r.template, r.status, r.last_error) for r in rows]
-        return [self.discord.api.messages[int(r.platform_message_id)] for r in rows]
-
-    async def forum_post(self, author: int, name: str, title: str, text: str) -> int:
-        post_id = self.snowflake()
-        thread = p.thread(post_id, p.SOS_FORUM, title, owner_id=author)
-        await self.discord.gateway("THREAD_CREATE", {**thread, "newly_created": True})
-        await self.discord.gateway("MESSAGE_CREATE", p.message(post_id, post_id, author, name, text))
-        return post_id
-
-    async def interaction(self, payload: dict[str, Any]) -> None:
-        await self.discord.gateway("INTERACTION_CREATE", payload)
-
-    def dm_channel_of(self, user_id: int) -> dict[str, Any]:
-        return next(
-            c for c in self.discord.api.channels.values() if c["type"] == 1 and int(c["recipients"][0]["id"]) == user_id
-        )
+from bot.db import models
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    clock = FakeClock(START)
-    config = settings()
-    app = await app_module.TicebotApp.create(config, clock=clock, database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    harness = await Harness.start(
-        spaces=SpaceDirectory.from_settings(config), sink=app.submit, referentials=app.referential_for
-    )
-    app.register_adapter(harness.adapter)
-    w = World(app, clock, harness, itertools.count(1))
-    await w.tick()  # deliver whatever the connection produced
+    w = await open_world(tmp_path)
     yield w
-    await harness.close()
-    await app.close()
+    await w.discord.close()
+    await w.app.close()
 
 
 async def test_forum_post_gets_its_receipt_state_tag_and_the_nudge_after_a_quarter_of_the_delay(
@@ -167,19 +85,6 @@ async def test_resolved_by_the_askers_checkmark(world: World) -> None:
     # Resolved: no nudge later.
     await world.tick(timedelta(days=2))
     assert await world.sent("sos/nudge") == []
-
-
-async def test_slash_sos_in_a_text_channel_opens_the_thread_of_its_answer(world: World) -> None:
-    payload = p.slash(
-        "sos", [{"name": "question", "type": 3, "value": "Comment faire un QCM ?"}], p.ALICE, "Alice", GENERAL_PAYLOAD
-    )
-    await world.interaction(payload)
-    await world.tick()
-    rows = [(r.template, r.status) for r in await world.outbox()]
-    assert rows, "the core answered /sos"
-    assert all(status == "sent" for _, status in rows), rows
-    (ack,) = world.discord.api.callbacks()
-    assert ack.json["data"]["flags"] == 64
 
 
 async def declare(world: World, user_id: int, name: str, code: str, trace: str) -> None:

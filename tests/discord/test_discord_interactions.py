@@ -3,11 +3,12 @@ and view store from raw INTERACTION_CREATE payloads."""
 
 from __future__ import annotations
 
+import discord
 import discord_payloads as p
 from discord_fakes import Harness, TinyReferential
 
 from adapters.discord.commands import SPECS, competence_choices
-from bot.events import CommandInvoked
+from bot.events import CommandInvoked, PostCreated
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 
 SOS = ChannelRef("discord", str(p.SOS_FORUM))
@@ -40,21 +41,31 @@ async def test_commands_are_synced_per_guild_and_dm_ones_globally(harness: Harne
     assert all(c["contexts"] == [1] for c in global_sync.json)  # bot DM only: no duplicates in guilds
 
 
-async def test_sos_in_a_channel_is_acknowledged_privately_and_handed_over(harness: Harness) -> None:
+async def test_sos_is_published_in_the_sos_forum_for_the_member_and_handed_over(harness: Harness) -> None:
     payload = p.slash("sos", [opt("question", "Comment créer un QCM ?")], p.ALICE, "Alice", GENERAL_PAYLOAD)
     await harness.gateway("INTERACTION_CREATE", payload)
-    (event,) = commands(harness)
-    assert event == CommandInvoked(
-        event_id=payload["id"],
-        user=UserRef("discord", str(p.ALICE), "Alice"),
-        channel=ChannelRef("discord", str(p.GENERAL)),
-        name="sos",
-        args="Comment créer un QCM ?",
-        space_hint="gfp-lettres",
-    )
     (ack,) = harness.api.callbacks()
     assert ack.json["type"] == 4 and ack.json["data"]["flags"] == EPHEMERAL
     assert ack.json["data"]["content"].startswith("Bien reçu")
+    # A new post in the SOS forum, written by the bot, naming Alice without pinging her.
+    (created,) = harness.api.find("POST", rf"/channels/{p.SOS_FORUM}/threads")
+    assert created.json["name"] == "Comment créer un QCM ?"
+    assert f"<@{p.ALICE}>" in created.json["message"]["content"]
+    assert "Comment créer un QCM ?" in created.json["message"]["content"]
+    assert created.json["message"]["allowed_mentions"]["parse"] == []
+    post_id = max(i for i, c in harness.api.channels.items() if c.get("parent_id") == str(p.SOS_FORUM))
+    (event,) = [e for e in harness.events if isinstance(e, PostCreated)]
+    assert event == PostCreated(
+        event_id=str(post_id),
+        author=UserRef("discord", str(p.ALICE), "Alice"),
+        channel=SOS,
+        message=MessageRef(SOS, str(post_id)),
+        text="/sos Comment créer un QCM ?",
+        title="Comment créer un QCM ?",
+        at=event.at,
+        space_hint="gfp-lettres",
+    )
+    assert event.at == discord.utils.snowflake_time(int(payload["id"]))
 
 
 async def test_command_in_a_forum_post_names_the_thread(harness: Harness) -> None:
