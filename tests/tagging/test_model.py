@@ -54,12 +54,6 @@ def test_corrections_change_later_tagging(c2i2e) -> None:
     assert "B2-2" not in codes(base.tag(post))
 
 
-def test_knn_mode_also_learns(c2i2e) -> None:
-    post = "Atelier BDnF bande dessinée en CE1"
-    t = Tagger(c2i2e, [("bande dessinée BDnF atelier en CM1", "B2-2")], mode="knn")
-    assert "B2-2" in codes(t.tag(post))
-
-
 def test_unknown_example_codes_ignored(c2i2e) -> None:
     t = Tagger(c2i2e, [("texte", "Z9-9")])
     assert t.examples == []
@@ -75,37 +69,13 @@ def test_keyword_baseline(c2i2e, crcn) -> None:
     assert keyword_baseline(crcn, "rien à voir") == []
 
 
-def test_char_ngrams_match_scikit_learn(c2i2e) -> None:
-    import numpy as np
-
-    from bot.tagging.model import _content_words, char_features
-
-    t = Tagger(c2i2e)
-    texts = ["Évaluation des élèves sur tablette", "", "evalutaion des eleves", "Pix Pix Pix"]
-    fast = t._char_matrix([_content_words(x) for x in texts]).toarray()
-    slow = t._char_vectorizer.transform([char_features(x) for x in texts]).toarray()
-    assert np.allclose(fast, slow)
-
-
 def test_typos_and_missing_accents_still_tag(c2i2e) -> None:
     t = Tagger(c2i2e)
     assert "B3-5" in codes(t.tag("le videoprojecteur est en panne en plein cours, plan B ?"))
     assert "A3-3" in codes(t.tag("autorisation des parents pour le droit a l'imge des photos"))
 
 
-def test_nearest_seed_is_per_code_max(c2i2e) -> None:
-    import numpy as np
-
-    t = Tagger(c2i2e)
-    x = t._vectors(["Un parcours Moodle pour la classe inversée", "mot de passe"])
-    sims = (x @ t._examples.T).toarray()
-    expected = np.zeros((2, len(t.codes)))
-    for j in np.unique(t._example_codes):
-        expected[:, j] = sims[:, t._example_codes == j].max(axis=1)
-    assert np.allclose(t._nearest(x), expected, atol=1e-6)
-
-
 def test_word_features_only(c2i2e) -> None:
-    t = Tagger(c2i2e, threshold=0.10, char_weight=0.0, knn_weight=0.0)
-    assert t._char_vectorizer is None
+    t = Tagger(c2i2e, threshold=0.10, char_weight=0.0)
+    assert t.vectoriser.n_features == len(t.vectoriser._stem_ids) + len(t.vectoriser._bigram_ids)
     assert "B3-5" in codes(t.tag("Le vidéoprojecteur est tombé en panne en plein cours, plan B"))
