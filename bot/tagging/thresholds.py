@@ -65,6 +65,19 @@ class Thresholds:
         self._negatives = self._judged(tagger, tagger.negatives)
         self.values = self.for_z(z)
 
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
+
+    @values.setter
+    def values(self, values: np.ndarray) -> None:
+        self._values = values
+        self._list = values.tolist()
+
+    def as_list(self) -> list[float]:
+        """The thresholds as plain floats (what the per-post decision reads)."""
+        return self._list
+
     @staticmethod
     def _judged(tagger: Tagger, items: list[tuple[str, str]]) -> list[tuple[int, float]]:
         """(code index, score before any correction) of each correction."""
