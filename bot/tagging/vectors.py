@@ -38,7 +38,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-from bot.tagging.normalise import content_words, fold_accents, stem
+from bot.tagging.normalise import _WORD, STOP_WORDS, content_words, fold_accents, stem
 
 __all__ = ["SparseVector", "TextVectoriser", "char_grams", "word_features"]
 
@@ -113,7 +113,7 @@ class TextVectoriser:
         self._idf = np.concatenate([word_idf, char_idf if char_weight > 0 else np.zeros(0)]).astype(np.float32)
         self._word_scale = np.float32(math.sqrt(1.0 - char_weight))
         self._char_scale = np.float32(math.sqrt(char_weight))
-        self._memo: dict[str, tuple[int, np.ndarray]] = {}
+        self._memo: dict[str, tuple[int, np.ndarray] | None] = {}
         self._empty = SparseVector(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
     @classmethod
@@ -141,29 +141,37 @@ class TextVectoriser:
 
     # -- one text ----------------------------------------------------------------------------
 
-    def _word_entry(self, word: str) -> tuple[int, np.ndarray]:
-        """(stem column or -1, character n-gram columns) of one content word, memoised."""
-        entry = self._memo.get(word)
-        if entry is None:
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
+    def _word_entry(self, word: str) -> tuple[int, np.ndarray] | None:
+        """(stem column or -1, character n-gram columns) of one lowercased token, memoised;
+        None for a token that is not a content word (stop word, single character)."""
+        if word in self._memo:
+            return self._memo[word]
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        entry: tuple[int, np.ndarray] | None = None
+        if len(word) >= 2 and fold_accents(word) not in STOP_WORDS:
             offset = self._n_words
             vocab = self._char_vocabulary
             chars = np.array([offset + j for g in char_grams(word) if (j := vocab.get(g)) is not None],
                              dtype=np.int32)
             entry = (self._stem_ids.get(stem(word), -1), chars)
-            self._memo[word] = entry
+        self._memo[word] = entry
         return entry
 
     def vector_of_segments(self, segments: Sequence[Sequence[str]]) -> SparseVector:
-        """The unit vector of a document given as lists of content words (see :func:`content_words`)."""
+        """The unit vector of a document given as lists of lowercased tokens (stop words are skipped,
+        and do not separate the words around them)."""
         columns: list[int] = []
         char_cols: list[np.ndarray] = []
         bigrams = self._bigram_ids
+        memo = self._memo
         for words in segments:
             previous = -1
             for w in words:
-                stem_id, chars = self._word_entry(w)
+                entry = memo[w] if w in memo else self._word_entry(w)
+                if entry is None:
+                    continue
+                stem_id, chars = entry
                 if stem_id >= 0:
                     columns.append(stem_id)
                     if previous >= 0 and (b := bigrams.get((previous, stem_id))) is not None:
@@ -199,6 +207,8 @@ class TextVectoriser:
 
     def vector(self, text: str | Sequence[str]) -> SparseVector:
         """The unit vector of a text (or of a list of segments); zero when no word is known."""
+        if isinstance(text, str):  # the per-post path: one tokenising pass, the rest is memoised
+            return self.vector_of_segments((_WORD.findall(text.lower()),))
         return self.vector_of_segments(_segments_of(text))
 
     # -- many texts --------------------------------------------------------------------------
