@@ -43,6 +43,7 @@ from scipy import sparse
 
 from bot.referential.model import Competence, Referential
 from bot.tagging.explicit import CodeFinder
+from bot.tagging.keywords import DEFAULT_BONUS, KeywordIndex
 from bot.tagging.normalise import fold_accents, tokens
 from bot.tagging.seeds import Seeds, load_seeds
 from bot.tagging.thresholds import Thresholds
@@ -92,6 +93,7 @@ class Tagger:
         negatives: Sequence[tuple[str, str]] = (),
         negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
         char_weight: float = DEFAULT_CHAR_WEIGHT,
+        keyword_bonus: float = DEFAULT_BONUS,
         _finder: CodeFinder | None = None,
         _descriptions: list[list[str]] | None = None,
     ) -> None:
@@ -103,6 +105,7 @@ class Tagger:
         self.seed_weight = seed_weight
         self.negative_weight = negative_weight
         self.char_weight = char_weight
+        self.keyword_bonus = keyword_bonus
         loaded = load_seeds(referential.id) if seeds else Seeds(referential.id)
         self.codes: list[str] = [c.code for c in referential.competences()]
         self._code_index = {c: i for i, c in enumerate(self.codes)}
@@ -120,6 +123,11 @@ class Tagger:
         self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.pairs() if c in known]
         self._seed_labels = {t: {c for c in cs if c in known} for t, cs in loaded.labelled().items()}
         self._fit()
+        self.keywords = KeywordIndex(
+            [(i, k) for i, c in enumerate(referential.competences())
+             for k in (*c.keywords, *loaded.terms.get(c.code, ()))],
+            self.vectoriser._stem_ids, len(self.codes), bonus=keyword_bonus,
+        )
         self.thresholds = Thresholds(self, z=z, fixed=threshold)
 
     # -- training ----------------------------------------------------------------------------
@@ -143,7 +151,6 @@ class Tagger:
         if self.negatives:
             prototype = prototype.maximum(0)  # a negative can silence a word, not make it repel
         self._prototypes = self._dense(prototype)
-        self._seed_matrix = self.vectoriser.matrix(seed_texts) if seed_texts else None
 
     @staticmethod
     def _dense(prototype: sparse.spmatrix) -> np.ndarray:
@@ -183,27 +190,39 @@ class Tagger:
             negatives=[*self.negatives, *negatives],
             negative_weight=self.negative_weight,
             char_weight=self.char_weight,
+            keyword_bonus=self.keyword_bonus,
             _finder=self._finder,
             _descriptions=self._descriptions,
         )
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def score_vector(self, vector: SparseVector, base: bool = False) -> np.ndarray:
-        """Model scores of one vectorised post, one per code (the per-post path)."""
+    def score_vector(self, vector: SparseVector, stems: Sequence[int] = (), base: bool = False) -> np.ndarray:
+        """Model scores of one vectorised post, one per code (the per-post path): cosine with each
+        prototype, plus the keyword evidence found in its stem sequence."""
         prototypes = self._base_prototypes if base else self._prototypes
         if not len(vector):
             return np.zeros(len(self.codes), dtype=np.float32)
-        return vector.values @ np.take(prototypes, vector.indices, axis=0)
+        row = vector.values @ np.take(prototypes, vector.indices, axis=0)
+        bonuses = self.keywords.bonuses(stems) if self.keyword_bonus else None
+        return row if bonuses is None else row + bonuses
 
-    def score_matrix(self, texts: Sequence[str], base: bool = False) -> np.ndarray:
+    def score_matrix(self, texts: Sequence[str | Sequence[str]], base: bool = False) -> np.ndarray:
         """Model scores, shape (len(texts), len(codes)), explicit codes not included."""
         prototypes = self._base_prototypes if base else self._prototypes
-        return np.asarray(self.vectoriser.matrix(texts) @ prototypes)
+        stems: list[list[int]] = [[] for _ in texts]
+        matrix = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
+        out = np.asarray(matrix @ prototypes)
+        if self.keyword_bonus:
+            for i, sequence in enumerate(stems):
+                bonuses = self.keywords.bonuses(sequence)
+                if bonuses is not None:
+                    out[i] += bonuses
+        return out
 
     def scores(self, text: str) -> dict[str, float]:
         """Every code's score for `text`; explicit codes score 1.0."""
-        row = self.score_vector(self.vectoriser.vector(text))
+        row = self.score_matrix([text])[0]
         out = {code: float(row[i]) for i, code in enumerate(self.codes)}
         for code in self._finder.codes(text):
             out[code] = 1.0
@@ -211,7 +230,9 @@ class Tagger:
 
     def tag(self, text: str) -> list[TagResult]:
         """Explicit codes first (score 1.0), then model tags, best first. One post: the bot's path."""
-        return self._decide(self._finder.codes(text), self.score_vector(self.vectoriser.vector(text)))
+        stems: list[int] = []
+        vector = self.vectoriser.vector(text, stems)
+        return self._decide(self._finder.codes(text), self.score_vector(vector, stems))
 
     def tag_many(self, texts: Sequence[str]) -> list[list[TagResult]]:
         """:meth:`tag` for a batch, with one sparse product (same results)."""
@@ -241,7 +262,7 @@ class Tagger:
         for negative, i in passed:
             if codes[i] in explicit:
                 continue
-            out.append(TagResult(codes[i], round(-negative, 4), "model"))
+            out.append(TagResult(codes[i], round(min(-negative, 1.0), 4), "model"))
             room -= 1
             if not room:
                 break

@@ -49,10 +49,10 @@ class Thresholds:
         n = len(tagger.codes)
         index = tagger._code_index
         # Background: each description is an example of its own code only; seed texts of theirs.
-        chance_scores = [np.asarray(tagger._description_matrix @ tagger._base_prototypes)]
+        chance_scores = [tagger.score_matrix(tagger._descriptions, base=True)]
         labels = [np.eye(n, dtype=bool)]
-        if tagger._seed_matrix is not None:
-            chance_scores.append(np.asarray(tagger._seed_matrix @ tagger._base_prototypes))
+        if tagger._seed_labels:
+            chance_scores.append(tagger.score_matrix(list(tagger._seed_labels), base=True))
             seed_labels = np.zeros((len(tagger._seed_labels), n), dtype=bool)
             for row, codes in enumerate(tagger._seed_labels.values()):
                 seed_labels[row, [index[c] for c in codes]] = True

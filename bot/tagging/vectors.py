@@ -158,9 +158,11 @@ class TextVectoriser:
         self._memo[word] = entry
         return entry
 
-    def vector_of_segments(self, segments: Sequence[Sequence[str]]) -> SparseVector:
+    def vector_of_segments(self, segments: Sequence[Sequence[str]], stems: list[int] | None = None
+                           ) -> SparseVector:
         """The unit vector of a document given as lists of lowercased tokens (stop words are skipped,
-        and do not separate the words around them)."""
+        and do not separate the words around them). When `stems` is given, the stem column of each
+        content word (-1 if unknown) is appended to it, in order (for keyword matching)."""
         columns: list[int] = []
         char_cols: list[np.ndarray] = []
         bigrams = self._bigram_ids
@@ -172,6 +174,8 @@ class TextVectoriser:
                 if entry is None:
                     continue
                 stem_id, chars = entry
+                if stems is not None:
+                    stems.append(stem_id)
                 if stem_id >= 0:
                     columns.append(stem_id)
                     if previous >= 0 and (b := bigrams.get((previous, stem_id))) is not None:
@@ -205,11 +209,11 @@ class TextVectoriser:
         chars *= self._char_scale / np.sqrt(chars @ chars)
         return SparseVector(unique, values)
 
-    def vector(self, text: str | Sequence[str]) -> SparseVector:
+    def vector(self, text: str | Sequence[str], stems: list[int] | None = None) -> SparseVector:
         """The unit vector of a text (or of a list of segments); zero when no word is known."""
         if isinstance(text, str):  # the per-post path: one tokenising pass, the rest is memoised
-            return self.vector_of_segments((_WORD.findall(text.lower()),))
-        return self.vector_of_segments(_segments_of(text))
+            return self.vector_of_segments((_WORD.findall(text.lower()),), stems)
+        return self.vector_of_segments(_segments_of(text), stems)
 
     # -- many texts --------------------------------------------------------------------------
 
