@@ -52,8 +52,8 @@ from bot.tagging.vectors import DEFAULT_CHAR_WEIGHT, SparseVector, TextVectorise
 __all__ = ["TagResult", "Tagger", "keyword_baseline", "DEFAULT_Z", "DEFAULT_RELATIVE", "DEFAULT_MAX_TAGS"]
 
 # Chosen by cross-validation on tests/data/tagging_dev.jsonl (both referentials), see README.
-DEFAULT_Z = 3.0
-DEFAULT_RELATIVE = 0.45
+DEFAULT_Z = 2.5
+DEFAULT_RELATIVE = 0.5
 DEFAULT_MAX_TAGS = 5
 DEFAULT_FLOOR = 0.05  # below this cosine a post shares nothing meaningful with the code
 DEFAULT_EXAMPLE_WEIGHT = 1.0
