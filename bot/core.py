@@ -68,7 +68,6 @@ class Core:
         self.registry = registry
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
-        self._taggers: dict[str, Any] = {}
 
     # ---- configuration -------------------------------------------------------------------------
 

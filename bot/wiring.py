@@ -30,6 +30,7 @@ def tagging(reg: Registry) -> None:
     from bot.tagging import service
 
     reg.add_post_observers(service.tagging_on_post)
+    reg.add_startup_hooks(service.prepare_taggers)
     reg.add_commands(service.tag_command, service.untag_command)
 
 

@@ -73,8 +73,8 @@ def eval_cli(
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     if cv:
-        result = cross_validate(lambda ex: Tagger(ref, ex), lambda t: keyword_baseline(ref, t), rows,
-                                folds=cv)
+        result = cross_validate(lambda ex, neg: Tagger(ref, ex, negatives=neg),
+                                lambda t: keyword_baseline(ref, t), rows, folds=cv)
     else:
         tagger = Tagger(ref)
         result = evaluate(tagger.tag, lambda t: keyword_baseline(ref, t), rows)

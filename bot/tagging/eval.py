@@ -110,96 +110,99 @@ def load_rows(path: Path | str, referential_id: str | None = None) -> list[Row]:
     return rows
 
 
-# -- threshold choice and cross-validation ----------------------------------------------------
+# -- decision choice and cross-validation -----------------------------------------------------
 
-FLOOR_GRID = (0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.20, 0.25)
-RELATIVE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-MAX_TAGS_GRID = (1, 2, 3)
+Z_GRID = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5)
+RELATIVE_GRID = (0.3, 0.4, 0.45, 0.5, 0.6)
 
 
-def choose_threshold(taggers_rows: Sequence[tuple[Any, Sequence[Row]]]) -> tuple[float, float, int]:
-    """Pick (floor, relative, max_tags) maximising the mean micro-F1 over (tagger, rows) pairs.
+def choose_decision(taggers_rows: Sequence[tuple[Any, Sequence[Row]]]) -> tuple[float, float]:
+    """Pick (z, relative) maximising the mean micro-F1 over (tagger, rows) pairs.
 
-    Scores are computed once per tagger; only the decision rule changes over the grid, so the
-    search is cheap. Ties go to the earliest grid point (lower floor / relative, fewer tags).
+    ``z`` sets every per-competence threshold (mean + z × std of the code's chance scores) and
+    ``relative`` the cut below the post's best score. Scores are computed once per tagger; only
+    the decision changes over the grid, so the search is cheap. Ties go to the earliest grid point.
     """
-    prepared = [(tagger, [text for text, _ in rows], [codes for _, codes in rows])
-                for tagger, rows in taggers_rows]
-    matrices = [tagger.score_matrix(texts) for tagger, texts, _ in prepared]
-    explicit = [[tagger._finder.codes(t) for t in texts] for tagger, texts, _ in prepared]
-    best: tuple[float, tuple[float, float, int]] | None = None
-    for floor in FLOOR_GRID:
+    prepared = []
+    for tagger, rows in taggers_rows:
+        texts = [text for text, _ in rows]
+        prepared.append((tagger, tagger.score_matrix(texts), [tagger._finder.codes(t) for t in texts],
+                         [codes for _, codes in rows]))
+    best: tuple[float, tuple[float, float]] | None = None
+    for z in Z_GRID:
+        thresholds = [tagger.thresholds.for_z(z) for tagger, *_ in prepared]
         for relative in RELATIVE_GRID:
-            for max_tags in MAX_TAGS_GRID:
-                f1s = []
-                for (tagger, _, gold), matrix, exp in zip(prepared, matrices, explicit, strict=True):
-                    pred = [_decide_codes(tagger, row, e, floor, relative, max_tags)
-                            for row, e in zip(matrix, exp, strict=True)]
-                    f1s.append(scores(gold, pred)["micro"]["f1"])
-                mean = sum(f1s) / len(f1s)
-                if best is None or mean > best[0] + 1e-9:
-                    best = (mean, (floor, relative, max_tags))
+            f1s = []
+            for (tagger, matrix, explicit, gold), th in zip(prepared, thresholds, strict=True):
+                pred = [tagger.decide(e, row, th, relative) for row, e in zip(matrix, explicit, strict=True)]
+                f1s.append(scores(gold, pred)["micro"]["f1"])
+            mean = sum(f1s) / len(f1s)
+            if best is None or mean > best[0] + 1e-9:
+                best = (mean, (z, relative))
     assert best is not None
     return best[1]
 
 
-def _decide_codes(tagger: Any, row: Any, explicit: list[str], floor: float, relative: float,
-                  max_tags: int) -> list[str]:
-    codes = list(explicit)
-    top = float(row.max()) if len(row) else 0.0
-    if top < floor or len(codes) >= max_tags:
-        return codes
-    cut = max(floor, relative * top)
-    for i in row.argsort(kind="stable")[::-1]:
-        if row[i] < cut or len(codes) >= max_tags:
-            break
-        if tagger.codes[i] not in codes:
-            codes.append(tagger.codes[i])
-    return codes
+def _apply(tagger: Any, z: float, relative: float) -> Any:
+    tagger.thresholds.z = z
+    tagger.thresholds.values = tagger.thresholds.for_z(z)
+    tagger.relative = relative
+    return tagger
 
 
-def cross_validate(make_tagger: Callable[[Sequence[tuple[str, str]]], Any],
-                   baseline_fn: TagFn, rows: Sequence[Row], folds: int = 5,
+def _corrections(tagger: Any, rows: Sequence[Row]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What trainers would do with these posts: /tag every gold code, /untag every wrong model tag."""
+    positives = [(text, code) for text, codes in rows for code in codes]
+    negatives = [(text, r.code) for (text, codes), res in zip(rows, tagger.tag_many([t for t, _ in rows]),
+                                                                strict=True)
+                 for r in res if r.source == "model" and r.code not in codes]
+    return positives, negatives
+
+
+def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Sequence[Row], folds: int = 5,
                    seed: int = 0) -> dict[str, Any]:
-    """Honest estimate on a small labelled set: K folds; on each, the threshold is chosen on the
-    other folds only, and scored on the held-out fold, in two settings:
+    """Honest estimate on a small labelled set: K folds; on each, the decision numbers (z, relative)
+    are chosen on the other folds only, and scored on the held-out fold, in two settings:
 
-    * ``model``: descriptions only (what a new space gets on day one);
-    * ``model_with_examples``: the other folds' labels are given as trainer corrections.
+    * ``model``: seeds only (what a new space gets on day one);
+    * ``model_with_examples``: the other folds' posts are given as trainer corrections (``/tag`` of
+      their gold codes, ``/untag`` of the wrong tags the day-one model gave them).
 
-    Predictions of all held-out folds are pooled before computing the metrics.
+    ``make_tagger(examples, negatives)`` builds a tagger. Predictions of all held-out folds are
+    pooled before computing the metrics.
     """
     import random
 
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     fold_of = {idx: k % folds for k, idx in enumerate(order)}
+    base = make_tagger((), ())
     gold: list[list[str]] = []
     pred_plain: list[list[str]] = []
     pred_examples: list[list[str]] = []
     pred_base: list[list[str]] = []
+    chosen: list[tuple[float, float]] = []
     for k in range(folds):
         train = [rows[i] for i in range(len(rows)) if fold_of[i] != k]
         test = [rows[i] for i in range(len(rows)) if fold_of[i] == k]
-        examples = [(text, code) for text, codes in train for code in codes]
-        for with_examples, sink in ((False, pred_plain), (True, pred_examples)):
-            tagger = make_tagger(examples if with_examples else ())
-            if with_examples:
-                # The threshold on training folds would be judged on posts the tagger has as
-                # examples (scores near 1); choose it with an inner split of the training folds.
-                half = len(train) // 2
-                inner = make_tagger([(t, c) for t, cs in train[:half] for c in cs])
-                floor, relative, max_tags = choose_threshold([(inner, train[half:])])
-            else:
-                floor, relative, max_tags = choose_threshold([(tagger, train)])
-            tagger.floor, tagger.relative, tagger.max_tags = floor, relative, max_tags
-            sink += [[r.code for r in res] for res in tagger.tag_many([t for t, _ in test])]
+        texts = [t for t, _ in test]
+        z, relative = choose_decision([(base, train)])
+        chosen.append((z, relative))
+        pred_plain += [[r.code for r in res] for res in _apply(base, z, relative).tag_many(texts)]
+        # With corrections, the decision numbers are chosen with an inner split of the training
+        # folds: judged on posts the tagger has as examples, any threshold would look right.
+        half = len(train) // 2
+        inner = make_tagger(*_corrections(base, train[:half]))
+        z_ex, relative_ex = choose_decision([(inner, train[half:])])
+        trained = _apply(make_tagger(*_corrections(base, train)), z_ex, relative_ex)
+        pred_examples += [[r.code for r in res] for res in trained.tag_many(texts)]
         gold += [codes for _, codes in test]
-        pred_base += [_codes_of(baseline_fn(t)) for t, _ in test]
+        pred_base += [_codes_of(baseline_fn(t)) for t in texts]
     return {
         "n": len(rows),
         "folds": folds,
         "model": scores(gold, pred_plain),
         "model_with_examples": scores(gold, pred_examples),
         "baseline": scores(gold, pred_base),
+        "decision_per_fold": [{"z": z, "relative": r} for z, r in chosen],
     }

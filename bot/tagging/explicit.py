@@ -139,9 +139,11 @@ class CodeFinder:
 
     def matches(self, text: str) -> list[ExplicitMatch]:
         """Every accepted code occurrence, in text order, ranges expanded (duplicates kept)."""
+        candidates = self._candidates(text)
+        if not candidates:  # most posts: no code-shaped word at all
+            return []
         # Lowercased, accent-folded copy for context tests, one char per char so offsets agree.
         low = _fold_same_length(text.lower())
-        candidates = self._candidates(text)
         accepted: list[tuple[int, int, str, str]] = []  # start, end, code, raw
         for start, end, code, raw, kind, hashed in candidates:
             prev = accepted[-1] if accepted else None

@@ -1,40 +1,35 @@
-"""The text model: explicit codes first, then TF-IDF similarity to competence descriptions and to
-posts that trainers have tagged.
+"""The text model: explicit codes first, then TF-IDF similarity to competence prototypes, with a
+threshold per competence.
 
 Why this shape:
 
-* Every competence gets a *description document*: its label (counted twice: it is the official
-  wording), its details, its keywords and its domain's label, French-normalised and stemmed
-  (:mod:`bot.tagging.normalise`). Features are stems plus pairs of neighbouring stems, so that a
-  keyword phrase such as "droit à l'image" (``droit imag``) weighs more than its loose words.
-* A post is scored against every description by cosine similarity of TF-IDF vectors (IDF learned
-  over the descriptions and examples, sublinear TF so one repeated word does not dominate). The
-  vector joins word features with character 3–5-grams of the words (``char_weight`` = 0.3 of the
-  cosine), so typos, missing accents and inflections the stemmer cuts differently still match.
-* In centroid mode a code also gets ``knn_weight`` × its best cosine to one of its *seed* posts:
-  seeds cover different sub-aspects of a code, which a single mean blurs. (Trainer corrections
-  act through the centroid only, which keeps tagging speed independent of their number.)
-* Seeds (``referential/<id>.examples.yaml``, see :mod:`bot.tagging.seeds`): extra vocabulary per
-  code joins its description, and a few made-up posts per code act as prior examples with weight
-  ``seed_weight`` (lower than a trainer's correction). ``seeds=False`` gives the bare description.
-* Trainers' corrections ``(text, code)`` are kept as examples. Default (``mode="centroid"``): each
-  code's prototype becomes its description vector plus ``example_weight`` × the mean vector of its
-  examples (Rocchio-style), plus ``seed_weight`` × the mean of its seed posts, minus
-  ``negative_weight`` × the mean of its *negatives* (posts a trainer ``/untag``-ged from that code),
-  negative components clipped to 0, re-normalised. Alternative (``mode="knn"``): a code also scores its best
-  cosine similarity to one of its examples. Cross-validated on the dev set, the centroid helped on
-  both referentials while nearest-neighbour hurt C2i2e (long posts share generic words), hence the
-  default. Either way a correction changes later tagging at once, with nothing to train but a
-  vectoriser refit (milliseconds for a thousand examples).
-* Decision: a code is kept when its score reaches ``max(floor, relative × best score)``, at most
-  ``max_tags`` model codes in all (explicit codes are always kept). ``char_weight``,
-  ``knn_weight`` and ``seed_weight`` were compared by 5-fold cross-validation on both referentials
-  (two shuffles) and kept at a plateau, not a peak; the three decision numbers were chosen
-  by a grid search maximising mean micro-F1 over both referentials on the development set
-  (:func:`bot.tagging.eval.choose_threshold`; ``ticebot tagging eval --cv 5`` reports the nested
-  cross-validated estimate), not by looking at single sentences.
+* Every competence gets a *description*: its label (twice: it is the official wording), its details,
+  its keywords, the seed terms of ``referential/<id>.examples.yaml`` and its domain's label, each a
+  segment of one document. Texts become unit TF-IDF vectors of stems, stem pairs and character
+  n-grams (:mod:`bot.tagging.vectors`, the representation other features may reuse).
+* A code's *prototype* is its description vector plus ``seed_weight`` × the mean vector of its seed
+  posts (single-competence posts and the activity-level posts that list it), plus ``example_weight``
+  × the mean of the space's trainer corrections for it, minus ``negative_weight`` × the mean of the
+  posts a trainer ``/untag``-ged from it (negative components clipped to 0), re-normalised
+  (Rocchio-style). A post's score for a code is the cosine with its prototype. A correction changes
+  later tagging with nothing to train but a refit of the vocabulary.
+* **How many tags**: no fixed number. A code is kept when its score reaches *its own* threshold and
+  ``relative`` × the post's best score. A post that describes a whole activity scores high on several
+  codes and gets them all (up to ``max_tags``, a ceiling above the 3–5 items an activity sheet
+  covers); a one-topic question has one clear winner and the relative cut drops the rest.
+* **Per-competence thresholds** (:mod:`bot.tagging.thresholds`): some codes score high on everything
+  (a long label shares words with many posts), others rarely. Each code's threshold starts at
+  ``mean + z × std`` of its scores over the seed posts that are *not* examples of it (how high the
+  code scores by chance), then moves with the trainers' corrections: a ``/tag`` the model had missed
+  lowers it, an ``/untag`` of a tag it gave raises it.
+* ``seed_weight``, ``char_weight``, ``z`` and ``relative`` were compared by 5-fold cross-validation on
+  the development set (both referentials) and kept on a plateau, not a peak
+  (:func:`bot.tagging.eval.choose_decision`; ``ticebot tagging eval --cv 5`` reports the nested
+  cross-validated estimate), never by looking at single sentences.
 
-Everything is vectorised: :meth:`Tagger.tag_many` scores a batch with one sparse product.
+Speed: :meth:`Tagger.tag` (one post, the bot's path) turns the post into a pair of small arrays and
+multiplies them with a dense prototype matrix; no sparse matrix is built per post.
+:meth:`Tagger.tag_many` does the same for a batch with one sparse product; both give the same result.
 """
 
 from __future__ import annotations
@@ -45,25 +40,25 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from bot.referential.model import Competence, Referential
 from bot.tagging.explicit import CodeFinder
-from bot.tagging.normalise import _WORD, _is_stop, fold_accents, normalise_text, stem, tokens
+from bot.tagging.keywords import DEFAULT_BONUS, KeywordIndex
+from bot.tagging.normalise import fold_accents, tokens
 from bot.tagging.seeds import Seeds, load_seeds
+from bot.tagging.thresholds import Thresholds
+from bot.tagging.vectors import DEFAULT_CHAR_WEIGHT, SparseVector, TextVectoriser
 
-__all__ = ["TagResult", "Tagger", "keyword_baseline", "features", "DEFAULT_FLOOR", "DEFAULT_RELATIVE"]
+__all__ = ["TagResult", "Tagger", "keyword_baseline", "DEFAULT_Z", "DEFAULT_RELATIVE", "DEFAULT_MAX_TAGS"]
 
-# Chosen by cross-validation on tests/data/tagging_dev.jsonl (both referentials), see report.
-DEFAULT_FLOOR = 0.15
-DEFAULT_RELATIVE = 0.6
-DEFAULT_MAX_TAGS = 2
+# Chosen by cross-validation on tests/data/tagging_dev.jsonl (both referentials), see README.
+DEFAULT_Z = 2.5
+DEFAULT_RELATIVE = 0.5
+DEFAULT_MAX_TAGS = 5
+DEFAULT_FLOOR = 0.05  # below this cosine a post shares nothing meaningful with the code
 DEFAULT_EXAMPLE_WEIGHT = 1.0
-DEFAULT_SEED_WEIGHT = 0.5
+DEFAULT_SEED_WEIGHT = 2.0
 DEFAULT_NEGATIVE_WEIGHT = 0.5
-DEFAULT_CHAR_WEIGHT = 0.3
-DEFAULT_KNN_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -73,68 +68,11 @@ class TagResult:
     source: str  # "explicit" | "model"
 
 
-def features(text: str) -> list[str]:
-    """Stems and neighbouring-stem pairs of a text (the model's vocabulary)."""
-    return _features_of(_content_words(text))
-
-
-def _features_of(content_words: list[str]) -> list[str]:
-    words = [stem(w) for w in content_words]  # what normalise.stems gives, in one pass
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-
-
-def _competence_features(competence: Competence, domain_label: str,
-                         terms: Sequence[str] = ()) -> list[str]:
-    parts: list[str] = []
-    # The label twice: it is the official wording and the most reliable signal.
-    parts += features(competence.label) * 2
-    for detail in competence.details:
-        parts += features(detail)
-    for keyword in [*competence.keywords, *terms]:
-        # Keywords are already chosen terms; each counts once, its bigram glues multi-word ones.
-        parts += features(keyword)
-    if domain_label:
-        parts += features(domain_label)
-    return parts
-
-
-def _identity(tokens_: list[str]) -> list[str]:
-    return tokens_
-
-
-@lru_cache(maxsize=200_000)
-def _word_grams(word: str) -> tuple[str, ...]:
-    """Character 3- to 5-grams of one word padded with spaces (like scikit-learn's ``char_wb``)."""
-    padded = f" {fold_accents(word)} "
-    grams: list[str] = []
-    for n in (3, 4, 5):
-        if len(padded) < n:
-            break
-        grams += [padded[i:i + n] for i in range(len(padded) - n + 1)]
-    return tuple(grams)
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(normalise_text(text)) if len(w) >= 2 and not _is_stop(w)]
-
-
-def char_features(text: str) -> list[str]:
-    """Character n-grams of a text's words (stop words and single letters dropped), accents folded.
-
-    They let "evaluation", "évaluations" and "évalutaion" share most of their features where the
-    stems differ, which helps with typos and with words the stemmer cuts differently.
-    """
-    out: list[str] = []
-    for w in _content_words(text):
-        out += _word_grams(w)
-    return out
-
-
-def _competence_text(competence: Competence, domain_label: str, terms: Sequence[str] = ()) -> str:
-    parts = [competence.label, competence.label, *competence.details, *competence.keywords, *terms]
-    if domain_label:
-        parts.append(domain_label)
-    return " . ".join(parts)
+def _description(competence: Competence, domain_label: str, terms: Sequence[str]) -> list[str]:
+    # The label twice: it is the official wording and the most reliable signal. Keywords are
+    # already chosen terms: each is a segment of its own, so its words pair up but not across.
+    return [competence.label, competence.label, *competence.details, *competence.keywords, *terms,
+            *([domain_label] if domain_label else [])]
 
 
 class Tagger:
@@ -146,205 +84,140 @@ class Tagger:
         examples: Sequence[tuple[str, str]] = (),
         threshold: float | None = None,
         *,
+        z: float = DEFAULT_Z,
         relative: float = DEFAULT_RELATIVE,
         max_tags: int = DEFAULT_MAX_TAGS,
         example_weight: float = DEFAULT_EXAMPLE_WEIGHT,
-        mode: str = "centroid",
         seeds: bool = True,
         seed_weight: float = DEFAULT_SEED_WEIGHT,
         negatives: Sequence[tuple[str, str]] = (),
         negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
         char_weight: float = DEFAULT_CHAR_WEIGHT,
-        knn_weight: float = DEFAULT_KNN_WEIGHT,
+        keyword_bonus: float = DEFAULT_BONUS,
         _finder: CodeFinder | None = None,
-        _description_features: list[list[str]] | None = None,
-        _description_texts: list[str] | None = None,
+        _descriptions: list[list[str]] | None = None,
     ) -> None:
         self.referential = referential
-        self.floor = DEFAULT_FLOOR if threshold is None else float(threshold)
         self.relative = relative
         self.max_tags = max_tags
         self.example_weight = example_weight
-        if mode not in ("centroid", "knn"):
-            raise ValueError(f"unknown mode {mode!r} (centroid | knn)")
-        self.mode = mode
         self.use_seeds = seeds
         self.seed_weight = seed_weight
         self.negative_weight = negative_weight
         self.char_weight = char_weight
-        self.knn_weight = knn_weight
+        self.keyword_bonus = keyword_bonus
         loaded = load_seeds(referential.id) if seeds else Seeds(referential.id)
         self.codes: list[str] = [c.code for c in referential.competences()]
         self._code_index = {c: i for i, c in enumerate(self.codes)}
         self._finder = _finder or CodeFinder(referential)
-        if _description_features is None:
+        if _descriptions is None:
             domains = {d.code: d.label for d in referential.domains}
-            _description_features = [
-                _competence_features(c, domains.get(c.domain, ""), loaded.terms.get(c.code, ()))
-                for c in referential.competences()
-            ]
-        self._description_features = _description_features
-        if _description_texts is None:
-            domains = {d.code: d.label for d in referential.domains}
-            _description_texts = [
-                _competence_text(c, domains.get(c.domain, ""), loaded.terms.get(c.code, ()))
-                for c in referential.competences()
-            ]
-        self._description_texts = _description_texts
+            _descriptions = [_description(c, domains.get(c.domain, ""), loaded.terms.get(c.code, ()))
+                             for c in referential.competences()]
+        self._descriptions = _descriptions
+        known = self._code_index
         # Corrections naming a code outside the referential are ignored, not fatal: a referential
         # may have been edited since the trainer's /tag.
-        self.examples: list[tuple[str, str]] = [(t, c) for t, c in examples if c in self._code_index]
-        self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.posts if c in self._code_index]
-        self.negatives: list[tuple[str, str]] = [(t, c) for t, c in negatives if c in self._code_index]
+        self.examples: list[tuple[str, str]] = [(t, c) for t, c in examples if c in known]
+        self.negatives: list[tuple[str, str]] = [(t, c) for t, c in negatives if c in known]
+        self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.pairs() if c in known]
+        self._seed_labels = {t: {c for c in cs if c in known} for t, cs in loaded.labelled().items()}
         self._fit()
+        self.keywords = KeywordIndex(
+            [(i, k) for i, c in enumerate(referential.competences())
+             for k in (*c.keywords, *loaded.terms.get(c.code, ()))],
+            self.vectoriser._stem_ids, len(self.codes), bonus=keyword_bonus,
+        )
+        self.thresholds = Thresholds(self, z=z, fixed=threshold)
 
     # -- training ----------------------------------------------------------------------------
 
     def _fit(self) -> None:
+        seed_texts = list(self._seed_labels)
         example_texts = [text for text, _ in self.examples]
-        seed_texts = [text for text, _ in self.seed_posts]
-        negative_texts = [text for text, _ in self.negatives]
-        example_features = [features(text) for text in example_texts]
-        seed_features = [features(text) for text in seed_texts]
-        self._vectorizer = TfidfVectorizer(
-            analyzer=_identity, sublinear_tf=True, norm="l2", dtype=np.float32
+        self.vectoriser = TextVectoriser.fit(
+            [*self._descriptions, *seed_texts, *example_texts], char_weight=self.char_weight
         )
-        self._vectorizer.fit(self._description_features + seed_features + example_features)
-        self._char_vectorizer: TfidfVectorizer | None = None
-        if self.char_weight > 0:
-            self._char_vectorizer = TfidfVectorizer(
-                analyzer=_identity, sublinear_tf=True, norm="l2", dtype=np.float32
-            )
-            self._char_vectorizer.fit(
-                [char_features(t) for t in self._description_texts + seed_texts + example_texts]
-            )
-            self._char_idf = self._char_vectorizer.idf_.astype(np.float32)
-            self._char_columns: dict[str, np.ndarray] = {}
-        self._descriptions = self._vectors(self._description_texts, self._description_features)
-        # knn compares with every example, seeds included; the centroid weighs them apart.
-        pairs = self.seed_posts + self.examples
-        if pairs:
-            self._examples = self._vectors(seed_texts + example_texts)
-        near = self.seed_posts if self.mode == "centroid" else pairs
-        if near:
-            near_codes = np.array([self._code_index[c] for _, c in near])
-            order = np.argsort(near_codes, kind="stable")
-            self._examples_sorted = sparse.csr_matrix(self._examples[: len(near)][order])
-            sorted_codes = near_codes[order]
-            self._group_starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-            self._group_codes = sorted_codes[self._group_starts]
-        if pairs:
-            self._example_codes = np.array([self._code_index[c] for _, c in pairs])
-        else:
-            self._examples = None
-        prototype = self._descriptions
-        for texts, items, weight in (
-            (seed_texts, self.seed_posts, self.seed_weight),
-            (example_texts, self.examples, self.example_weight),
-            (negative_texts, self.negatives, -self.negative_weight),
-        ):
-            if items and weight:
-                prototype = prototype + weight * self._code_means(texts, [c for _, c in items])
+        self._description_matrix = self.vectoriser.matrix(self._descriptions)
+        seeds = self._code_means(self.seed_posts)
+        base = self._description_matrix + self.seed_weight * seeds if seeds is not None else self._description_matrix
+        # Prototypes before any correction: the thresholds judge corrections against them.
+        self._base_prototypes = self._dense(base)
+        prototype = base
+        for items, weight in ((self.examples, self.example_weight), (self.negatives, -self.negative_weight)):
+            means = self._code_means(items)
+            if means is not None and weight:
+                prototype = prototype + weight * means
         if self.negatives:
             prototype = prototype.maximum(0)  # a negative can silence a word, not make it repel
-        self._prototypes = normalize(sparse.csr_matrix(prototype))
+        self._prototypes = self._dense(prototype)
 
-    def _vectors(self, texts: Sequence[str], feats: list[list[str]] | None = None) -> sparse.csr_matrix:
-        """Unit vectors: word features, joined by character n-grams when ``char_weight`` > 0 (the
-        two blocks weighted so a dot product is (1 - w) × word cosine + w × char cosine)."""
-        content = [_content_words(t) for t in texts]
-        words = self._vectorizer.transform(feats if feats is not None else [_features_of(c) for c in content])
-        if self._char_vectorizer is None:
-            return sparse.csr_matrix(words)
-        chars = self._char_matrix(content)
-        w = self.char_weight
-        return sparse.csr_matrix(sparse.hstack([np.sqrt(1 - w) * words, np.sqrt(w) * chars], format="csr"))
+    @staticmethod
+    def _dense(prototype: sparse.spmatrix) -> np.ndarray:
+        """Unit prototypes as a dense (features × codes) array: one post's score is then
+        ``values @ P[indices]`` with no sparse matrix built per post."""
+        dense = np.asarray(sparse.csr_matrix(prototype).toarray(), dtype=np.float32)
+        norms = np.linalg.norm(dense, axis=1, keepdims=True)
+        dense /= np.maximum(norms, 1e-12)
+        return np.ascontiguousarray(dense.T)
 
-    def _char_matrix(self, content: Sequence[list[str]]) -> sparse.csr_matrix:
-        """Same result as ``self._char_vectorizer.transform([char_features(t) ...])`` for texts
-        whose content words are ``content``, but each
-        word's n-gram columns are looked up once per tagger, and counting, sublinear TF, IDF and
-        normalisation are done on the whole batch at once (the vectoriser's per-gram loop would
-        halve throughput)."""
-        assert self._char_vectorizer is not None
-        cache = self._char_columns
-        if len(cache) > 200_000:
-            cache.clear()
-        vocab = self._char_vectorizer.vocabulary_
-        cols: list[np.ndarray] = []
-        lengths = np.zeros(len(content), dtype=np.int64)
-        for i, words in enumerate(content):
-            for w in words:
-                c = cache.get(w)
-                if c is None:
-                    c = np.array([j for g in _word_grams(w) if (j := vocab.get(g)) is not None],
-                                 dtype=np.int32)
-                    cache[w] = c
-                cols.append(c)
-                lengths[i] += len(c)
-        n = len(vocab)
-        col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
-        row = np.repeat(np.arange(len(content)), lengths)
-        counts = sparse.csr_matrix((np.ones(len(col), dtype=np.float32), (row, col)),
-                                   shape=(len(content), n))
-        counts.sum_duplicates()
-        counts.data = (1.0 + np.log(counts.data)) * self._char_idf[counts.indices]
-        return normalize(counts)
-
-    def _code_means(self, texts: list[str], codes: list[str]) -> sparse.csr_matrix:
-        """Per code, the mean TF-IDF vector of these texts (zero rows for codes without any)."""
-        vectors = self._vectors(texts)
-        cols = np.array([self._code_index[c] for c in codes])
+    def _code_means(self, items: Sequence[tuple[str, str]]) -> sparse.csr_matrix | None:
+        """Per code, the mean vector of these (text, code) items (zero rows for codes without any)."""
+        if not items:
+            return None
+        vectors = self.vectoriser.matrix([text for text, _ in items])
+        cols = np.array([self._code_index[c] for _, c in items])
         onehot = sparse.csr_matrix(
-            (np.ones(len(codes), dtype=np.float32), (np.arange(len(codes)), cols)),
-            shape=(len(codes), len(self.codes)),
+            (np.ones(len(items), dtype=np.float32), (np.arange(len(items)), cols)),
+            shape=(len(items), len(self.codes)),
         )
         counts = np.asarray(onehot.sum(axis=0)).ravel()
         return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(counts, 1)) @ (onehot.T @ vectors))
 
     def with_examples(self, examples: Iterable[tuple[str, str]],
                       negatives: Iterable[tuple[str, str]] = ()) -> Tagger:
-        """A new tagger with these corrections added (descriptions are not re-analysed)."""
+        """A new tagger with these corrections added (descriptions are not re-read)."""
         return Tagger(
             self.referential,
             [*self.examples, *examples],
-            self.floor,
+            self.thresholds.fixed,
+            z=self.thresholds.z,
             relative=self.relative,
             max_tags=self.max_tags,
             example_weight=self.example_weight,
-            mode=self.mode,
             seeds=self.use_seeds,
             seed_weight=self.seed_weight,
             negatives=[*self.negatives, *negatives],
             negative_weight=self.negative_weight,
             char_weight=self.char_weight,
-            knn_weight=self.knn_weight,
+            keyword_bonus=self.keyword_bonus,
             _finder=self._finder,
-            _description_features=self._description_features,
-            _description_texts=self._description_texts,
+            _descriptions=self._descriptions,
         )
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
-        """Model scores, shape (len(texts), len(codes)), explicit codes not included."""
-        x = self._vectors(texts)
-        if self.mode == "centroid":
-            out = (x @ self._prototypes.T).toarray()
-            if self.knn_weight and self.seed_posts:
-                out += self.knn_weight * self._nearest(x)
-            return out
-        label_scores = (x @ self._descriptions.T).toarray()
-        if self._examples is None:
-            return label_scores
-        return np.maximum(label_scores, self.example_weight * self._nearest(x))
+    def score_vector(self, vector: SparseVector, stems: Sequence[int] = (), base: bool = False) -> np.ndarray:
+        """Model scores of one vectorised post, one per code (the per-post path): cosine with each
+        prototype, plus the keyword evidence found in its stem sequence."""
+        prototypes = self._base_prototypes if base else self._prototypes
+        if not len(vector):
+            return np.zeros(len(self.codes), dtype=np.float32)
+        row = vector.values @ np.take(prototypes, vector.indices, axis=0)
+        bonuses = self.keywords.bonuses(stems) if self.keyword_bonus else None
+        return row if bonuses is None else row + bonuses
 
-    def _nearest(self, x: sparse.csr_matrix) -> np.ndarray:
-        """Per code, the best cosine similarity to one of its examples (seeds included)."""
-        sims = (x @ self._examples_sorted.T).toarray()  # (texts, examples), grouped by code
-        out = np.zeros((x.shape[0], len(self.codes)), dtype=sims.dtype)
-        if sims.shape[0]:
-            out[:, self._group_codes] = np.maximum.reduceat(sims, self._group_starts, axis=1)
+    def score_matrix(self, texts: Sequence[str | Sequence[str]], base: bool = False) -> np.ndarray:
+        """Model scores, shape (len(texts), len(codes)), explicit codes not included."""
+        prototypes = self._base_prototypes if base else self._prototypes
+        stems: list[list[int]] = [[] for _ in texts]
+        matrix = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
+        out = np.asarray(matrix @ prototypes)
+        if self.keyword_bonus:
+            for i, sequence in enumerate(stems):
+                bonuses = self.keywords.bonuses(sequence)
+                if bonuses is not None:
+                    out[i] += bonuses
         return out
 
     def scores(self, text: str) -> dict[str, float]:
@@ -356,35 +229,44 @@ class Tagger:
         return out
 
     def tag(self, text: str) -> list[TagResult]:
-        return self.tag_many([text])[0]
+        """Explicit codes first (score 1.0), then model tags, best first. One post: the bot's path."""
+        stems: list[int] = []
+        vector = self.vectoriser.vector(text, stems)
+        return self._decide(self._finder.codes(text), self.score_vector(vector, stems))
 
     def tag_many(self, texts: Sequence[str]) -> list[list[TagResult]]:
-        """Explicit codes first (score 1.0), then model tags above the threshold, best first."""
+        """:meth:`tag` for a batch, with one sparse product (same results)."""
         matrix = self.score_matrix(texts)
-        results: list[list[TagResult]] = []
-        for text, row in zip(texts, matrix, strict=True):
-            explicit = self._finder.codes(text)
-            out = [TagResult(code, 1.0, "explicit") for code in explicit]
-            room = self.max_tags - len(out)
-            if room > 0:
-                out += self._decide(row, set(explicit), room)
-            results.append(out)
-        return results
+        return [self._decide(self._finder.codes(text), row) for text, row in zip(texts, matrix, strict=True)]
 
-    def _decide(self, row: np.ndarray, exclude: set[str], room: int) -> list[TagResult]:
-        top = float(row.max()) if row.size else 0.0
-        if top < self.floor:
-            return []
-        cut = max(self.floor, self.relative * top)
-        order = np.argsort(-row, kind="stable")
-        picked: list[TagResult] = []
-        for i in order:
-            score = float(row[i])
-            if score < cut or len(picked) >= room:
+    def decide(self, explicit: Sequence[str], row: np.ndarray, thresholds: np.ndarray | None = None,
+               relative: float | None = None, max_tags: int | None = None) -> list[str]:
+        """The codes kept for a post with these explicit codes and model scores (for evaluation)."""
+        return [r.code for r in self._decide(explicit, row, thresholds, relative, max_tags)]
+
+    def _decide(self, explicit: Sequence[str], row: np.ndarray, thresholds: np.ndarray | None = None,
+                relative: float | None = None, max_tags: int | None = None) -> list[TagResult]:
+        out = [TagResult(code, 1.0, "explicit") for code in explicit]
+        room = (self.max_tags if max_tags is None else max_tags) - len(out)
+        if room <= 0 or not len(row):
+            return out
+        # Plain Python on 16–27 floats: cheaper than numpy's per-call overhead on the per-post path.
+        values = row.tolist()
+        limits = self.thresholds.as_list() if thresholds is None else thresholds.tolist()
+        cut = (self.relative if relative is None else relative) * max(values)
+        passed = [(-v, i) for i, v in enumerate(values) if v >= limits[i] and v >= cut]
+        if not passed:
+            return out
+        passed.sort()
+        codes = self.codes
+        for negative, i in passed:
+            if codes[i] in explicit:
+                continue
+            out.append(TagResult(codes[i], round(min(-negative, 1.0), 4), "model"))
+            room -= 1
+            if not room:
                 break
-            if self.codes[i] not in exclude:
-                picked.append(TagResult(self.codes[i], round(score, 4), "model"))
-        return picked
+        return out
 
 
 @lru_cache(maxsize=20_000)

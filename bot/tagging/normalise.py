@@ -29,6 +29,7 @@ __all__ = [
     "stem",
     "tokens",
     "stems",
+    "content_words",
 ]
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "ʼ": "'"})
@@ -48,7 +49,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     eues eûmes eurent eus eusse eut eux fais fait faites fois font fut hello hein ici il ils j je
     jusqu l la laquelle le lequel les lesquelles lesquels leur leurs lors lorsqu lui m ma mais me meme
     memes merci mes moi mon n ne ni nos notre nous on ont or ou où par parce pas peu peut peuvent peux
-    plus pour pourquoi puis puisqu qu quand que quel quelle quelles quelqu quelque quelques quels qui
+    plus pour pourquoi puis puisqu qu quand quoiqu que quel quelle quelles quelqu quelque quelques quels qui
     quoi s sa salut sans se sera serai seraient serais serait seras serez seriez serions serons
     seront ses si sien soi soient sois soit sommes son sont sous suis sur t ta te tes toi ton tous
     tout toute toutes tres tu un une unes uns voici voila vos votre vous vs y
@@ -100,4 +101,28 @@ def stems(text: str) -> list[str]:
         if len(w) < 2 or _is_stop(w):
             continue
         out.append(stem(w))
+    return out
+
+
+_KEEP: dict[str, bool] = {}
+
+
+def content_words(text: str) -> list[str]:
+    """The words that carry meaning, lowercased, accents kept (the stemmer needs them).
+
+    Same words as :func:`stems` before stemming: stop words and single characters are dropped.
+    Elisions need no pass of their own here: an apostrophe separates words, and every elided particle
+    (l, d, qu, jusqu...) is a single letter or a stop word. The keep-or-drop decision is memoised per
+    word, since this runs on every post.
+    """
+    keep = _KEEP
+    if len(keep) > 200_000:
+        keep.clear()
+    out: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        k = keep.get(w)
+        if k is None:
+            k = keep[w] = len(w) >= 2 and fold_accents(w) not in STOP_WORDS
+        if k:
+            out.append(w)
     return out

@@ -3,8 +3,13 @@
 The file gives, per competence code, extra vocabulary (``terms``: words and tool names teachers
 use, beyond the referential's ``keywords``) and a few short made-up posts (``posts``) a trainer
 would tag with that code. The Tagger adds the terms to the code's description and treats the posts
-as prior examples (weaker than trainers' corrections), so a new space starts with more than the
-official wording. The referential loader ignores ``*.examples.yaml``.
+as prior examples, so a new space starts with more than the official wording. The referential loader
+ignores ``*.examples.yaml``.
+
+``referential/activities.examples.yaml`` holds *activity-level* posts shared by all referentials:
+each describes a whole activity and lists its codes per referential (``c2i2e: [A1-5, B2-3, ...]``).
+They teach the model what a multi-competence post looks like: each one counts as an example of every
+code it lists, and they are part of the background the per-competence thresholds are learned on.
 
 Format::
 
@@ -26,14 +31,29 @@ from ruamel.yaml import YAML
 
 from bot.referential.loader import REFERENTIAL_DIR
 
-__all__ = ["Seeds", "load_seeds", "seed_examples", "seed_terms"]
+__all__ = ["Seeds", "load_activities", "load_seeds", "seed_examples", "seed_terms"]
+
+
+ACTIVITIES_FILE = "activities.examples.yaml"
 
 
 @dataclass(frozen=True)
 class Seeds:
     referential_id: str
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    posts: tuple[tuple[str, str], ...] = ()  # (text, code)
+    posts: tuple[tuple[str, str], ...] = ()  # (text, code): single-competence posts
+    activities: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (text, codes): multi-competence posts
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (text, code) example: the posts, and each activity once per code it lists."""
+        return [*self.posts, *((text, code) for text, codes in self.activities for code in codes)]
+
+    def labelled(self) -> dict[str, set[str]]:
+        """Each distinct seed text with all the codes it is an example of."""
+        out: dict[str, set[str]] = {}
+        for text, code in self.pairs():
+            out.setdefault(text, set()).add(code)
+        return out
 
 
 def seeds_path(referential_id: str, directory: Path | None = None) -> Path:
@@ -63,11 +83,34 @@ def load_seeds(referential_id: str, directory: Path | None = None) -> Seeds:
             raise ValueError(f"{path}: code {code}: unknown key(s) {', '.join(sorted(unknown))}")
         terms[code] = tuple(str(t) for t in entry.get("terms") or ())
         posts += [(str(p), code) for p in entry.get("posts") or ()]
-    return Seeds(referential_id, terms, tuple(posts))
+    return Seeds(referential_id, terms, tuple(posts), load_activities(referential_id, directory))
+
+
+def load_activities(referential_id: str, directory: Path | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Activity posts that list codes for this referential (entries without its key are skipped)."""
+    path = (directory or REFERENTIAL_DIR) / ACTIVITIES_FILE
+    if not path.is_file():
+        return ()
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    entries = data.get("activities") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected an 'activities:' list")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+            raise ValueError(f"{path}: activity {n}: expected 'text:' and codes per referential")
+        codes = entry.get(referential_id)
+        if codes is None:
+            continue
+        if not isinstance(codes, list):
+            raise ValueError(f"{path}: activity {n}: '{referential_id}' must be a list of codes")
+        if codes:
+            out.append((entry["text"], tuple(str(c) for c in codes)))
+    return tuple(out)
 
 
 def seed_examples(referential_id: str) -> list[tuple[str, str]]:
-    """The seed posts of a referential as (text, code) pairs."""
+    """The single-competence seed posts of a referential as (text, code) pairs."""
     return list(load_seeds(referential_id).posts)
 
 

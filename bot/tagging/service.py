@@ -8,11 +8,13 @@
   post; only tutors, trainers and coordinators may use them. ``/tag`` stores ``source="trainer"``
   rows (overriding a model/explicit row for that code, or reviving a removed one); ``/untag`` marks
   the row ``removed=True``. The tagger never rewrites these rows.
-* A Tagger per space is cached on the Core (``core._taggers``). It learns from the space's
-  corrections: trainer rows not removed are positive examples ``(root post text, code)``, removed
-  rows are negatives (the model subtracts them from the code's prototype). The cache is dropped on
-  every correction, and also rebuilt when the stored corrections change under it (another
-  instance), detected by a cheap count query per post.
+* A Tagger per space learns from the space's corrections: trainer rows not removed are positive
+  examples ``(root post text, code)``, removed rows are negatives (the model subtracts them from the
+  code's prototype and raises the code's threshold). Taggers are built off the event loop
+  (:mod:`bot.tagging.builds`): a space's first post waits for its first model; after a correction
+  (``/tag`` and ``/untag`` start the rebuild at once) posts are tagged with the previous model until
+  the new one is ready. A change of the stored corrections by another instance is seen by a cheap
+  count query per post.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
-from bot.db.models import Post, Tag
+from bot.db.models import Post, Space, Tag
 from bot.events import PostCreated
 from bot.referential.codes import closest_codes, normalise_code
 from bot.referential.model import Referential
+from bot.tagging.builds import builds_of
 from bot.tagging.model import Tagger
 
 log = logging.getLogger(__name__)
@@ -79,30 +82,37 @@ async def _corrections_stamp(session: AsyncSession, space_id: str, referential_i
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def _cache(core: Any) -> dict[str, Any]:
-    cache = getattr(core, "_taggers", None)
-    if cache is None:
-        cache = core._taggers = {}
-    return cache
-
-
-def invalidate(core: Any, space_id: str) -> None:
-    _cache(core).pop(space_id, None)
+def _stamp_key(ref: Referential, counts: tuple[int, int, int]) -> tuple[str, str, int, int, int]:
+    return (ref.id, ref.version, *counts)
 
 
 async def tagger_for(ctx: Context) -> Tagger:
-    """The space's Tagger, built from its referential and stored corrections, cached on the Core."""
+    """The Tagger to use now for a post of the context's space (see :mod:`bot.tagging.builds`)."""
     assert ctx.space is not None
+    space_id = ctx.space.id
     ref: Referential = ctx.core.referential_for(ctx.space)
-    stamp = (ref.id, ref.version, *await _corrections_stamp(ctx.session, ctx.space.id, ref.id))
-    cache = _cache(ctx.core)
-    hit = cache.get(ctx.space.id)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
+    stamp = _stamp_key(ref, await _corrections_stamp(ctx.session, space_id, ref.id))
+    builds = builds_of(ctx.core)
+    current = builds.current(space_id, stamp)
+    if current is not None:
+        return current
+
+    async def load() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        corrections = await load_corrections(ctx.session, space_id, ref.id)
+        return corrections.positives, corrections.negatives
+
+    return await builds.tagger(space_id, stamp, ref, load)
+
+
+async def _rebuild_now(ctx: Context, ref: Referential) -> None:
+    """Start the space's rebuild from the corrections as they stand in this transaction."""
+    assert ctx.space is not None
+    builds = builds_of(ctx.core)
+    if builds.building(ctx.space.id):
+        return  # the next post after that build sees the new stamp and starts another
+    stamp = _stamp_key(ref, await _corrections_stamp(ctx.session, ctx.space.id, ref.id))
     corrections = await load_corrections(ctx.session, ctx.space.id, ref.id)
-    tagger = Tagger(ref, corrections.positives, negatives=corrections.negatives)
-    cache[ctx.space.id] = (stamp, tagger)
-    return tagger
+    builds.start(ctx.space.id, stamp, ref, corrections.positives, corrections.negatives)
 
 
 async def tag_post(ctx: Context, post: Post, text: str) -> list[Tag]:
@@ -121,6 +131,13 @@ async def tag_post(ctx: Context, post: Post, text: str) -> list[Tag]:
     ctx.session.add_all(rows)
     await ctx.session.flush()
     return rows
+
+
+async def prepare_taggers(core: Any) -> None:
+    """Build the models of the configured spaces' referentials before any event is handled."""
+    async with core.db.transaction() as session:
+        ids = set((await session.execute(select(Space.referential_id).distinct())).scalars())
+    await builds_of(core).prepare([core.referentials[i] for i in sorted(ids) if i in core.referentials])
 
 
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
@@ -194,7 +211,7 @@ async def tag_command(ctx: Context, parsed: ParsedCommand) -> None:
             row.source, row.removed, row.score = "trainer", False, 1.0
             row.referential_id, row.referential_version = ref.id, ref.version
     await ctx.session.flush()
-    invalidate(ctx.core, ctx.space.id)
+    await _rebuild_now(ctx, ref)
     ctx.say("tagging/tagged", tags=_described(ref, codes))
 
 
@@ -211,5 +228,5 @@ async def untag_command(ctx: Context, parsed: ParsedCommand) -> None:
         rows[code].removed = True
     await ctx.session.flush()
     if removed:
-        invalidate(ctx.core, ctx.space.id)
+        await _rebuild_now(ctx, ref)
     ctx.say("tagging/untagged", removed=_described(ref, removed), missing=missing)

@@ -26,7 +26,8 @@ def test_c2i2e_content(c2i2e: Referential) -> None:
     rule = c2i2e.rules.certification
     assert rule is not None and (rule.min_validated, rule.max_not_validated_per_domain) == (23, 2)
     for competence in c2i2e.competences():
-        assert 5 <= len(competence.keywords) <= 12, competence.code
+        # Vocabulary a formateur recognises (tagging keywords), not sentences: a bounded list.
+        assert 5 <= len(competence.keywords) <= 30, competence.code
     assert "droit à l'image" in c2i2e.get("A3-3").keywords  # type: ignore[union-attr]
 
 

@@ -25,7 +25,28 @@ def test_eval_json(tmp_path) -> None:
 def test_eval_cv(tmp_path) -> None:
     result = runner.invoke(tagging_app, ["eval", "-r", "crcn", "--cv", "3", "tests/data/tagging_dev.jsonl"])
     assert result.exit_code == 0, result.output
-    assert {"model", "model_with_examples", "baseline"} <= set(json.loads(result.output))
+    data = json.loads(result.output)
+    assert {"model", "model_with_examples", "baseline"} <= set(data)
+    assert data["n"] == 156 and data["folds"] == 3 and len(data["decision_per_fold"]) == 3
+    # The model must beat tagging nothing and stay a sensible multi-label tagger.
+    assert 0.4 < data["model"]["micro"]["f1"] <= 1.0
+
+
+def test_eval_holdout_both_referentials() -> None:
+    for ref_id in ("c2i2e", "crcn"):
+        result = runner.invoke(tagging_app, ["eval", "-r", ref_id, "tests/data/tagging_holdout.jsonl"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["n"] == 45
+        assert set(data["model"]) == set(data["baseline"]) == {"micro", "macro"}
+
+
+def test_eval_bad_file_is_explained(tmp_path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "x", "codes": []}\nnot json\n', encoding="utf-8")
+    result = runner.invoke(tagging_app, ["eval", "--referential", "c2i2e", str(path)])
+    assert result.exit_code == 2
+    assert ":2: not JSON" in result.output
 
 
 def test_eval_unknown_referential(tmp_path) -> None:

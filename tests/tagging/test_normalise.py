@@ -21,3 +21,11 @@ def test_stop_words_and_punctuation_removed() -> None:
 
 def test_keep_stop_words() -> None:
     assert tokens("droit à l'image", keep_stop_words=True) == ["droit", "a", "image"]
+
+
+def test_content_words_are_the_words_stems_are_made_of() -> None:
+    from bot.tagging.normalise import content_words, stem
+
+    for text in ["L'ENT, d’accord, qu'il, jusqu'à, n'a, quoiqu'il", "Les élèves de CM2 ont 3 tablettes",
+                 "aujourd'hui c'est l'évaluation"]:
+        assert [stem(w) for w in content_words(text)] == stems(text)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from adapters.console.replay import Replay
 from bot.db.models import Post, Tag
+from bot.tagging.builds import builds_of
 from bot.tagging.cli import tagging_app
 from bot.tagging.service import tagging_on_post
 from bot.wiring import build_registry
@@ -47,6 +48,12 @@ async def tags_of(r: Replay, text: str) -> dict[str, Tag]:
 
 def templates(r: Replay) -> list[str]:
     return [d.template for d in r.delivered]
+
+
+async def rebuilt(r: Replay) -> None:
+    """Wait for the tagger rebuild a correction started (it runs off the event loop)."""
+    assert r.app is not None
+    await builds_of(r.app.core).settled()
 
 
 def test_tagging_runs_before_sos() -> None:
@@ -92,6 +99,7 @@ async def test_trainer_tag_teaches_the_model_and_untag_removes(replay: Replay) -
     tags = await tags_of(replay, FIRST)
     assert tags["B3-5"].source == "trainer" and not tags["B3-5"].removed
     assert replay.delivered[-1].template == "tagging/tagged"
+    await rebuilt(replay)
 
     await replay.run_script(f"bruno in sos: {LATER}\n")
     later = await tags_of(replay, LATER)
@@ -101,6 +109,7 @@ async def test_trainer_tag_teaches_the_model_and_untag_removes(replay: Replay) -
     tags = await tags_of(replay, FIRST)
     assert tags["B3-5"].removed
     assert replay.delivered[-1].template == "tagging/untagged"
+    await rebuilt(replay)
     # The removal is a lesson too: the same post again no longer gets B3-5 from the model.
     await replay.run_script(f"bruno in general: {LATER} !\n")
     assert "B3-5" not in await tags_of(replay, f"{LATER} !")
