@@ -1,12 +1,13 @@
 """Certification rules on levels (CRCN): data in the referential, checked with file and line."""
 
+from collections.abc import Callable
 from pathlib import Path
-
-from conftest import LineWith
 
 from bot.referential import certification_progress
 from bot.referential.loader import check
 from bot.referential.model import Referential
+
+LineWith = Callable[[Path, str], int]
 
 
 def test_each_broken_level_rule_is_reported_on_its_line(data_dir: Path, line_with: LineWith) -> None:
