@@ -143,7 +143,7 @@ class _Simulation:
     async def run(self, days: int) -> dict[str, Any]:
         tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-")
         ladder = None if self.with_ladder else []
-        sos = SosPolicy(delay="4d") if ladder is None else SosPolicy(delay="4d", ladder=ladder)
+        sos = SosPolicy(delay="4d") if ladder is None else SosPolicy(delay="4d", levels=ladder)
         roles = {"trainer": [f"sim:{t}" for t in TRAINERS], "tutor": [f"sim:{t}" for t in TUTORS],
                  "coordinator": ["sim:claire"], "resource": [f"sim:{TUTORS[0]}"]}
         space = SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
