@@ -105,11 +105,13 @@ def simulate(
     days: Annotated[int, typer.Option("--days")] = 120,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    oncall_in_holidays: Annotated[bool, typer.Option(
+        "--oncall-in-holidays", help="la personne de permanence reste joignable en vacances")] = False,
 ) -> None:
-    """Simule un semestre avec et sans l'échelle d'escalade, et compare les délais de réponse."""
+    """Simule un semestre sans et avec le bot (même questions, mêmes absences) et compare les délais."""
     from bot.sos.simulate import format_comparison, run_comparison
 
-    result = asyncio.run(run_comparison(days=days, seed=seed))
+    result = asyncio.run(run_comparison(days=days, seed=seed, oncall_in_holidays=oncall_in_holidays))
     print(json.dumps(result, ensure_ascii=False, indent=2) if json_out else format_comparison(result))
 
 

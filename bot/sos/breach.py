@@ -50,8 +50,8 @@ async def breach(run: StepRun) -> None:
     out.reply(thread_of(question), "sos/breach_thread", asker=user_ref(asker),
               on_it=[user_ref(m) for m in on_it if m.platform == question.platform],
               warned=warned.fired_at if warned else None, has_peer_reply=peer is not None)
-    record(run.session, question, "sos.breach", run.step.due_at, run.now, [m for m in on_it if m.platform ==
-                                                                            question.platform])
+    # The thread names who is on it without pinging them: the coordinators get their own message.
+    record(run.session, question, "sos.breach", run.step.due_at, run.now)
     when = waking_for(cfg).next_waking(run.now)
     if when > run.now:
         run.session.add(ScheduledStep(space_id=question.space_id, kind="sos.breach_coordinator",

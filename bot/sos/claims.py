@@ -2,8 +2,9 @@
 next level is tried (the claim lapses).
 
 Reminder time: `claim_answer_within` of waking time after the claim, but early enough that, with
-`claim_grace` after the reminder, the next staff level can still start by its latest start; never
-sooner than an hour after the claim. While a claim holds, no level fires (the breach still does). Passing (`/passer`) ends an assignment and moves on at once.
+`claim_grace` after the reminder, the last level (the coordinator) can still start by its latest start;
+never sooner than an hour after the claim. While a claim holds, no level fires (the breach still does).
+Passing (`/passer`) ends an assignment and moves on at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.outbound import Outbound
 from bot.sos.assignments import end_open, open_assignment_of
 from bot.sos.ladder import move_on, question_text
 from bot.sos.pings import record
-from bot.sos.plan import latest_starts, waking_for
+from bot.sos.plan import defer_if_quiet, latest_starts, waking_for
 from bot.sos.store import CLAIM_KINDS, LEVEL_KINDS, cancel_steps, thread_of
 
 MIN_ANSWER_TIME = timedelta(hours=1)
@@ -32,13 +33,11 @@ MIN_ANSWER_TIME = timedelta(hours=1)
 def reminder_time(cfg: SpaceConfig, question: Question, claimed: datetime) -> datetime:
     waking = waking_for(cfg)
     policy = cfg.sos
-    # The claim must lapse in time for the next staff level to start by its latest start.
+    # The claim stands in for the levels in between; it must lapse in time for the last level (the
+    # coordinator, by default) to start by its latest start.
     following = question.deadline_at
-    starts = latest_starts(cfg, question.clock_started_at, question.deadline_at)
-    for index in range(question.policy_level + 1, len(policy.levels)):
-        if policy.levels[index].targets != ["community"]:
-            following = starts[index]
-            break
+    if question.policy_level + 1 < len(policy.levels):
+        following = latest_starts(cfg, question.clock_started_at, question.deadline_at)[-1]
     latest = waking.back(following, parse_duration(policy.claim_grace))
     wanted = min(waking.add(claimed, parse_duration(policy.claim_answer_within)), latest)
     return max(wanted, waking.add(claimed, MIN_ANSWER_TIME))
@@ -93,6 +92,8 @@ async def claim_reminder(run: StepRun) -> None:
         return
     question, space, claimer, assignment = held
     cfg = run.core.space_config(space)
+    if defer_if_quiet(run.session, cfg, run.step, run.now):
+        return
     assignment.reminded_at = run.now
     lapse = waking_for(cfg).add(run.now, parse_duration(cfg.sos.claim_grace))
     asker = await run.session.get(Member, question.asker_id)

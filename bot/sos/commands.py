@@ -18,7 +18,7 @@ from bot.members import roles_of, spaces_of, user_ref
 from bot.sos.assignments import end_open, member_open_assignments, open_assignment_of
 from bot.sos.claims import give_up, take
 from bot.sos.endorse import not_solved
-from bot.sos.ladder import schedule_ladder
+from bot.sos.ladder import question_text, schedule_ladder
 from bot.sos.questions import mark_resolved, open_question
 from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, thread_of
 
@@ -52,8 +52,8 @@ async def _question_for_me(ctx: Context, cmd: ParsedCommand) -> tuple[Question, 
         raise UserError("sos/no_assignment", command=cmd.name)
     if len(mine) > 1:
         raise UserError("sos/which_question", command=cmd.name,
-                        questions=[{"number": q.id, "title": q.title or f"n°{q.id}", "deadline": q.deadline_at}
-                                   for _a, q in mine])
+                        questions=[{"number": q.id, "title": await question_text(ctx.session, q),
+                                    "deadline": q.deadline_at} for _a, q in mine])
     return mine[0][1], rest
 
 

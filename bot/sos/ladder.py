@@ -20,7 +20,7 @@ from bot.outbound import Outbound
 from bot.sos.assignments import expire_offers
 from bot.sos.deadlines import add_time
 from bot.sos.levels import LevelRun, act
-from bot.sos.plan import due_after_trigger, latest_starts, timeout_of, waking_for
+from bot.sos.plan import defer_if_quiet, due_after_trigger, latest_starts, timeout_of, waking_for
 from bot.sos.store import LEVEL_KINDS, cancel_steps, thread_of
 
 LATE_AFTER = timedelta(minutes=5)  # a level fired later than this says when it was due
@@ -104,7 +104,7 @@ async def fire(run: StepRun) -> None:
         return
     cfg = run.core.space_config(space)
     step = _parse_note(run.step, cfg)
-    if step is None:
+    if step is None or defer_if_quiet(run.session, cfg, run.step, run.now):
         return
     await expire_offers(run.session, question.id, run.now)
     out = Outbound(run.session, run.now, space.language)

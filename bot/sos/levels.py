@@ -80,7 +80,7 @@ async def act(run: LevelRun) -> bool:
 
 
 async def _nudge(run: LevelRun, peer: tuple[Post, Member] | None) -> None:
-    people = await resource_persons(run.session, run.question)
+    people = await resource_persons(run.session, run.question, peers_only=True)
     run.out.reply(thread_of(run.question), "sos/nudge", asker=user_ref(run.asker),
                   resources=[user_ref(m) for m in people], has_replies=peer is not None,
                   deadline=run.question.deadline_at, late=run.late)

@@ -7,9 +7,10 @@ Every level has a *latest start*. It is computed from the last level to the firs
    much waking time before the next level would be tried anyway;
 3. never later than the level's own `at` / `after`;
 4. a latest start inside quiet hours moves *later*, to the end of the quiet period, when that still
-   leaves the acknowledgement timeout before the next level; otherwise it moves *earlier*, to one hour
-   before the quiet period began (the evening before): asking at 20:00 beats asking at 08:00 with no
-   time left to act;
+   leaves the acknowledgement timeout before the next level; otherwise it moves *earlier*, into the
+   previous waking window: to the moment found in step 2 (which is always awake), or, for a level
+   without a timeout, to one hour before the quiet period began. Asking at 17:00 the day before beats
+   asking at 08:00 with no time left to act;
 5. never before the question (or its reopening).
 
 A level fires earlier when the previous one ends without an acknowledgement: its timeout ran out, the
@@ -22,7 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import SosPolicy, SpaceConfig
+from bot.db.models import ScheduledStep
 from bot.sos.deadlines import add_time
 from bot.sos.quiet_hours import WakingHours, waking_hours
 
@@ -80,3 +84,13 @@ def due_after_trigger(cfg: SpaceConfig, trigger: datetime, latest: datetime) -> 
 
 def timeout_of(cfg: SpaceConfig, fired: datetime, ack: timedelta | None) -> datetime | None:
     return waking_for(cfg).add(fired, ack) if ack else None
+
+
+def defer_if_quiet(session: AsyncSession, cfg: SpaceConfig, step: ScheduledStep, now: datetime) -> bool:
+    """A staff message falling due in quiet hours (late, after downtime) waits for the end of them."""
+    waking = waking_for(cfg)
+    if not waking.is_quiet(now):
+        return False
+    session.add(ScheduledStep(space_id=step.space_id, kind=step.kind, question_id=step.question_id,
+                              declaration_id=step.declaration_id, note=step.note, due_at=waking.next_waking(now)))
+    return True

@@ -64,11 +64,11 @@ def step_kind(target: str) -> str:
 
 
 DEFAULT_LEVELS: list[dict[str, Any]] = [
-    {"targets": ["community"], "at": 0.25},
-    {"targets": ["oncall", "referent"], "at": 0.5, "ack": "8h"},
-    {"targets": ["referent", "resource"], "ack": "8h"},
-    {"targets": ["trainers"], "at": 0.75, "ack": "6h"},
-    {"targets": ["coordinator"], "at": 0.85, "ack": "6h"},
+    {"targets": ["community"], "at": 0.25},  # the thread, naming peers whose competences match
+    {"targets": ["oncall", "referent"], "at": 0.5, "ack": "8h"},  # one named formateur
+    {"targets": ["trainers"], "at": 0.75, "ack": "6h"},  # the formateurs not asked yet, in their room
+    {"targets": ["resource", "referent"], "ack": "6h"},  # a resource person (e.g. a tutor), by name
+    {"targets": ["coordinator"], "at": 0.85, "ack": "6h"},  # while there is time to act
 ]
 
 # The ladder of earlier versions (`ladder = [{kind = "nudge", at = 0.25}, …]`) is read as levels.
@@ -107,7 +107,8 @@ class EscalationPolicy(_Strict):
     levels: list[Level] = Field(default_factory=lambda: [Level(**lv) for lv in DEFAULT_LEVELS])
     loop: int = Field(default=0, ge=0, le=5)  # times the personal levels are tried again after the last
     quiet_hours: str = "21:00-08:00"  # no staff DM or mention inside; "" for none
-    quiet_weekends: bool = False  # True: Saturday and Sunday are quiet all day
+    # Saturday and Sunday quiet all day: staff are asked on Friday rather than left unread until Monday.
+    quiet_weekends: bool = True
     claim_answer_within: str = "1d"  # waking time a claimer has before being reminded
     claim_grace: str = "4h"  # after the reminder, then the next level
     oncall: list[str] = Field(default_factory=list)  # weekly rotation of formateurs (platform ids)

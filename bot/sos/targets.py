@@ -12,15 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SpaceConfig
-from bot.db.models import Declaration, Member, Question, Tag
+from bot.db.models import Declaration, Escalation, Member, Question, Role, Tag
 from bot.db.sos_models import Assignment
 from bot.members import members_with_role, referents_of
 from bot.sos.availability import absent_ids
 from bot.sos.oncall import oncall_now
+from bot.sos.replies import ANSWERING_ROLES
 
 
-async def resource_persons(session: AsyncSession, question: Question, limit: int = 3) -> list[Member]:
-    """People whose validated competences match the question's tags; else the space's volunteers."""
+async def resource_persons(session: AsyncSession, question: Question, limit: int = 3,
+                           peers_only: bool = False) -> list[Member]:
+    """People whose validated competences match the question's tags; else the space's volunteers.
+
+    `peers_only` (the community nudge): without tutors, formateurs and coordinators, who are brought in
+    by name through assignments, where their load is counted and bounded."""
     codes = list((await session.execute(
         select(Tag.code).where(Tag.post_id == question.post_id, Tag.removed.is_(False))
     )).scalars())
@@ -42,17 +47,29 @@ async def resource_persons(session: AsyncSession, question: Question, limit: int
         for member in await members_with_role(session, question.space_id, "resource"):
             if member.id != question.asker_id and member not in chosen:
                 chosen.append(member)
+    if peers_only:
+        staff = set((await session.execute(select(Role.member_id).where(
+            Role.space_id == question.space_id, Role.role.in_(ANSWERING_ROLES)))).scalars())
+        chosen = [m for m in chosen if m.id not in staff]
     return chosen[:limit]
 
 
 async def asked_in_round(session: AsyncSession, question: Question) -> set[int]:
-    """People already asked (or who claimed) in this round and loop of the policy."""
+    """People already asked in this round of the policy: assigned (or who claimed) in this loop, and in the
+    first loop also the formateurs mentioned by the formateurs' alert. In a later loop anyone may be asked
+    again."""
     rows = await session.execute(
         select(Assignment.member_id).where(Assignment.question_id == question.id,
                                            Assignment.offered_at >= question.clock_started_at,
                                            Assignment.loop == question.policy_loop)
     )
-    return set(rows.scalars())
+    asked = set(rows.scalars())
+    if question.policy_loop == 0:
+        alerted = await session.execute(select(Escalation.member_id).where(
+            Escalation.question_id == question.id, Escalation.kind == "sos.trainers",
+            Escalation.fired_at >= question.clock_started_at, Escalation.member_id.is_not(None)))
+        asked |= {m for m in alerted.scalars() if m is not None}
+    return asked
 
 
 async def _candidates(session: AsyncSession, cfg: SpaceConfig, question: Question, target: str,
