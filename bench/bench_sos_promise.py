@@ -1,6 +1,7 @@
 """The SOS promise over a semester, pooled over seeds: the goals of issue 14, and the no-bot baseline.
 
     .venv/bin/python bench/bench_sos_promise.py [--seeds 1-10] [--days 120] [--jobs 2] [--oncall-in-holidays]
+                                                [--policy '{"loop": 1}']
 
 Each seed runs `ticebot simulate --days N --seed S --json` (both runs: without and with the bot, on the
 same questions and absences) in a subprocess; the script pools the questions of all seeds and prints
@@ -17,6 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 GOALS = {"pooled": 0.995, "worst_seed": 0.98, "pings": 2.0}
@@ -27,15 +29,17 @@ def seeds_of(text: str) -> list[int]:
     return list(range(int(first), int(last or first) + 1))
 
 
-def run_seed(seed: int, days: int, holidays: bool) -> dict:  # type: ignore[type-arg]
+def run_seed(seed: int, days: int, holidays: bool, policy: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "bot.cli", "simulate", "--days", str(days), "--seed", str(seed), "--json"]
     if holidays:
         command.append("--oncall-in-holidays")
+    if policy:
+        command += ["--policy", policy]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 
-def pooled(results: list[dict], side: str) -> dict[str, float]:  # type: ignore[type-arg]
+def pooled(results: list[dict[str, Any]], side: str) -> dict[str, float]:
     questions = sum(r[side]["questions"] for r in results)
     within = sum(r[side]["questions"] - r[side]["breaches"] for r in results)
     pings = sum(r[side]["personal_pings_per_question"] * r[side]["questions"] for r in results)
@@ -49,10 +53,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--oncall-in-holidays", action="store_true")
+    parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
     args = parser.parse_args()
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda s: run_seed(s, args.days, args.oncall_in_holidays), seeds_of(args.seeds)))
+        results = list(pool.map(lambda s: run_seed(s, args.days, args.oncall_in_holidays, args.policy),
+                                seeds_of(args.seeds)))
     print(f"{'seed':>4} {'questions':>9} {'no bot':>8} {'ticebot':>8} {'breaches':>8} {'warned':>7} {'pings/q':>8} "
           f"{'ack h':>6}")
     for r in results:
@@ -63,7 +69,8 @@ def main() -> None:
               f"{b['personal_pings_per_question']:>8.3f} {b['median_ack_hours'] or '-':>6}")
     base, bot = pooled(results, "without_bot"), pooled(results, "with_bot")
     print(f"\npooled over seeds {args.seeds}, {args.days} days, {bot['questions']} questions"
-          f"{' (on call reachable in holidays)' if args.oncall_in_holidays else ''}:")
+          f"{' (on call reachable in holidays)' if args.oncall_in_holidays else ''}"
+          f"{f', policy {args.policy}' if args.policy else ''}:")
     print(f"  answered within the delay: no bot {base['ratio']:.4f} | ticebot {bot['ratio']:.4f} "
           f"(goal ≥ {GOALS['pooled']}) {'OK' if bot['ratio'] >= GOALS['pooled'] else 'NOT MET'}")
     print(f"  worst seed:                no bot {base['worst']:.4f} | ticebot {bot['worst']:.4f} "

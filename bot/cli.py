@@ -107,11 +107,27 @@ def simulate(
     json_out: Annotated[bool, typer.Option("--json")] = False,
     oncall_in_holidays: Annotated[bool, typer.Option(
         "--oncall-in-holidays", help="la personne de permanence reste joignable en vacances")] = False,
+    policy: Annotated[str, typer.Option(
+        "--policy", help='clés de [spaces.sos] à essayer, en JSON : \'{"loop": 1}\'')] = "",
 ) -> None:
     """Simule un semestre sans et avec le bot (même questions, mêmes absences) et compare les délais."""
+    from pydantic import ValidationError
+
+    from bot.config import SosPolicy
     from bot.sos.simulate import format_comparison, run_comparison
 
-    result = asyncio.run(run_comparison(days=days, seed=seed, oncall_in_holidays=oncall_in_holidays))
+    try:
+        overrides = json.loads(policy) if policy else None
+        SosPolicy(**(overrides or {}))
+    except (json.JSONDecodeError, TypeError, ValidationError) as exc:
+        if isinstance(exc, ValidationError):
+            error = exc.errors()[0]
+            why = f"clé « {'.'.join(str(p) for p in error['loc'])} » : {error['msg']}"
+        else:
+            why = f"JSON illisible ({exc})"
+        print(f"--policy : {why} ; exemple : --policy '{{\"loop\": 1}}'", file=sys.stderr)
+        raise typer.Exit(2) from exc
+    result = asyncio.run(run_comparison(days=days, seed=seed, policy=overrides, oncall_in_holidays=oncall_in_holidays))
     print(json.dumps(result, ensure_ascii=False, indent=2) if json_out else format_comparison(result))
 
 

@@ -21,8 +21,8 @@ from bot.sos.store import LADDER_KINDS, cancel_steps, thread_of
 
 
 async def endorse(ctx: Context, question: Question, post: Post) -> None:
-    if post.id == question.post_id or post.author_id in (ctx.member.id, question.asker_id):
-        return  # the question itself, one's own reply, or the asker's follow-up: nothing to confirm
+    if post.id == question.post_id or post.kind != "answer" or post.author_id in (ctx.member.id, question.asker_id):
+        return  # the question, a command, one's own reply or the asker's follow-up: nothing to confirm
     if question.status != "open":
         return
     await mark_answered(ctx, question, answer=post)

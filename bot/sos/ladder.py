@@ -83,8 +83,9 @@ def _parse_note(step: ScheduledStep, cfg: SpaceConfig) -> tuple[int, int] | None
     index, _, loop = step.note.partition(":")
     if index.isdigit() and int(index) < len(cfg.sos.levels):
         return int(index), int(loop or 0)
-    # A step armed by the ladder of an earlier version: the first level of the same kind.
-    same = [i for i, lv in enumerate(cfg.sos.levels) if lv.kind == step.kind]
+    # A rung armed by the ladder of an earlier version (no note): the first level reaching that target.
+    target = "community" if step.kind == "sos.nudge" else step.kind.removeprefix("sos.")
+    same = [i for i, lv in enumerate(cfg.sos.levels) if target in lv.targets]
     return (same[0], 0) if same else None
 
 
@@ -106,6 +107,9 @@ async def fire(run: StepRun) -> None:
     step = _parse_note(run.step, cfg)
     if step is None or defer_if_quiet(run.session, cfg, run.step, run.now):
         return
+    # One pending level per question: this one arms the next (rungs of an earlier version, all armed at
+    # once, are folded into the policy here).
+    await cancel_steps(run.session, question.id, LEVEL_KINDS)
     await expire_offers(run.session, question.id, run.now)
     out = Outbound(run.session, run.now, space.language)
     late = run.step.due_at if run.now - run.step.due_at > LATE_AFTER else None

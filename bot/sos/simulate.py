@@ -23,7 +23,7 @@ from bot import actions as A
 from bot.app import TicebotApp
 from bot.clock import FakeClock
 from bot.config import Settings, SosPolicy, SpaceConfig
-from bot.db.models import Question
+from bot.db.models import Member, Question
 from bot.events import PostCreated, ReactionAdded
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
@@ -203,8 +203,6 @@ class _Run:
             q = (await session.execute(select(Question).where(Question.thread_root_id == f"q{index}"))).scalar_one()
             claimer = None
             if q.claimed_by_id is not None:
-                from bot.db.models import Member
-
                 member = await session.get(Member, q.claimed_by_id)
                 claimer = member.platform_user_id if member else None
             return q.status, claimer

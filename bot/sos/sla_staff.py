@@ -14,10 +14,12 @@ coordinator was warned in time, and staff load. A query over `sos_assignments`, 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Row, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Member, Question, Role
@@ -43,7 +45,8 @@ class StaffReport:
         return asdict(self)
 
 
-def _scope(query, space_id: str | None, since: datetime | None, until: datetime | None):  # type: ignore[no-untyped-def]
+def _scope(query: Select[Any], space_id: str | None, since: datetime | None, until: datetime | None) -> Select[Any]:
+    """Only the questions of a space, asked in [since, until)."""
     if space_id is not None:
         query = query.where(Question.space_id == space_id)
     if since is not None:
@@ -59,7 +62,7 @@ async def staff_report(session: AsyncSession, now: datetime, space_id: str | Non
     questions = list((await session.execute(_scope(select(Question), space_id, since, until))).scalars())
     staff_role = and_(Role.member_id == Escalation.member_id, Role.space_id == Question.space_id,
                       Role.role.in_(ANSWERING_ROLES))
-    pings = (await session.execute(_scope(
+    pings: Sequence[Row[tuple[int, int]]] = (await session.execute(_scope(
         select(Escalation.member_id, Escalation.question_id)
         .join(Question, Question.id == Escalation.question_id)
         .where(Escalation.member_id.is_not(None), select(Role.member_id).where(staff_role).exists()),
@@ -80,7 +83,8 @@ async def staff_report(session: AsyncSession, now: datetime, space_id: str | Non
     return report
 
 
-async def _load(session: AsyncSession, report: StaffReport, pings: list, handed: list[int]) -> None:  # type: ignore[type-arg]
+async def _load(session: AsyncSession, report: StaffReport, pings: Sequence[Row[tuple[int, int]]],
+                handed: list[int]) -> None:
     per: dict[int, tuple[int, set[int]]] = {}
     for member_id, question_id in pings:
         count, qs = per.get(member_id, (0, set()))
@@ -90,8 +94,8 @@ async def _load(session: AsyncSession, report: StaffReport, pings: list, handed:
         per[member_id] = (count + 1, qs)
     names = {m.id: m.display_name for m in (await session.execute(
         select(Member).where(Member.id.in_(list(per))))).scalars()} if per else {}
-    report.load = sorted(({"name": names.get(k, "?"), "pings": c, "questions": len(q)} for k, (c, q) in per.items()),
-                         key=lambda row: (-int(row["pings"]), str(row["name"])))  # type: ignore[call-overload]
+    rows = sorted(per.items(), key=lambda item: (-item[1][0], names.get(item[0], "?")))
+    report.load = [{"name": names.get(k, "?"), "pings": c, "questions": len(q)} for k, (c, q) in rows]
 
 
 async def _acks(session: AsyncSession, report: StaffReport, space_id: str | None, since: datetime | None,

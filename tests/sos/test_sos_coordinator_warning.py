@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from sos_support import local, replay, rows, sent, team, who_got
+from sos_support import PARIS, local, replay, rows, sent, team, who_got
 
 from bot.db.models import Escalation, Question
 from bot.sos.sla_staff import staff_report
@@ -32,14 +33,24 @@ async def test_the_coordinator_is_warned_at_least_six_hours_before_the_deadline(
         assert (report.coordinator_needed, report.coordinator_warned_in_time) == (1, 1)
 
 
-async def test_a_warning_due_at_night_is_sent_in_waking_hours_and_still_in_time(database_url: str) -> None:
-    # Asked Monday 15:00: 85 % of the delay is Thursday 21:24, inside quiet hours.
-    script = team() + "at 2026-09-07T15:00\nalice in sos: Quel outil pour une carte mentale ?\n+5d\n"
+def _number(text: str) -> int:
+    found = re.search(r"n°(\d+)", text)
+    assert found is not None, text
+    return int(found.group(1))
+
+
+async def test_whatever_the_hour_of_the_question_the_warning_comes_awake_and_in_time(database_url: str) -> None:
+    hours = ["00:30", "06:00", "11:45", "15:00", "20:30", "23:59"]
+    script = team() + "".join(f"at 2026-09-{7 + k // 3:02d}T{h}\nalice in sos: Question n°{k + 1} ?\n"
+                              for k, h in enumerate(hours)) + "+5d\n"
     async with replay(database_url, script) as run:
-        (question,) = await rows(run, Question)
-        (warning,) = sent(run, "sos/coordinator_warning")
-        assert local(warning.at) == "Fri 11/09 08:00"  # the end of quiet hours, 7 h before the deadline
-        assert question.deadline_at - warning.at >= timedelta(hours=6)
+        deadline_of = {q.id: q.deadline_at for q in await rows(run, Question)}
+        warnings = sent(run, "sos/coordinator_warning")
+        assert sorted(_number(w.text) for w in warnings) == sorted(deadline_of)  # one warning per question
+        for warning in warnings:
+            number = _number(warning.text)
+            assert 8 <= warning.at.astimezone(PARIS).hour < 21, local(warning.at)
+            assert deadline_of[number] - warning.at >= timedelta(hours=6), local(warning.at)
 
 
 async def test_no_warning_once_a_formateur_has_answered(database_url: str) -> None:

@@ -1,5 +1,8 @@
 """SOS escalation policy: assignments, absences, on-call rota, handovers; who each escalation reached
 
+Questions in flight keep their deadline; their next pending rung fires as the policy level that reaches
+the same target, cancels the other rungs and arms the rest of the policy (bot/sos/ladder.py).
+
 Revision ID: sos_policy
 Revises: 0001
 Create Date: 2026-12-01 09:30:54.768727
