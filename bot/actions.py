@@ -39,6 +39,10 @@ class SendDirect:
     mentions: tuple[UserRef, ...] = ()
     attachment_path: str = ""  # a file to send privately (data export)
     declaration_id: int | None = None
+    # An SOS assignment: the question and the actions offered, by stable name ("claim", "pass",
+    # "endorse"), which an adapter may render as buttons running the commands /claim, /passer, ✅.
+    question_id: int | None = None
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,11 +112,30 @@ def simulate(
     json_out: Annotated[bool, typer.Option("--json")] = False,
     database: Annotated[str | None, typer.Option(
         "--database", help="Garder l'état de la simulation avec ticebot dans cette base (URL)")] = None,
+    oncall_in_holidays: Annotated[bool, typer.Option(
+        "--oncall-in-holidays", help="la personne de permanence reste joignable en vacances")] = False,
+    policy: Annotated[str, typer.Option(
+        "--policy", help='clés de [spaces.sos] à essayer, en JSON : \'{"loop": 1}\'')] = "",
 ) -> None:
-    """Simule un semestre avec et sans l'échelle d'escalade, et compare les délais de réponse."""
+    """Simule un semestre sans et avec le bot (même questions, mêmes absences) et compare les délais."""
+    from pydantic import ValidationError
+
+    from bot.config import SosPolicy
     from bot.sos.simulate import format_comparison, run_comparison
 
-    result = asyncio.run(run_comparison(days=days, seed=seed, database_url=database))
+    try:
+        overrides = json.loads(policy) if policy else None
+        SosPolicy(**(overrides or {}))
+    except (json.JSONDecodeError, TypeError, ValidationError) as exc:
+        if isinstance(exc, ValidationError):
+            error = exc.errors()[0]
+            why = f"clé « {'.'.join(str(p) for p in error['loc'])} » : {error['msg']}"
+        else:
+            why = f"JSON illisible ({exc})"
+        print(f"--policy : {why} ; exemple : --policy '{{\"loop\": 1}}'", file=sys.stderr)
+        raise typer.Exit(2) from exc
+    result = asyncio.run(run_comparison(days=days, seed=seed, policy=overrides, oncall_in_holidays=oncall_in_holidays,
+                                     database_url=database))
     print(json.dumps(result, ensure_ascii=False, indent=2) if json_out else format_comparison(result))
 
 

@@ -9,11 +9,12 @@ import os
 import tomllib
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.durations import parse_duration
+from bot.sos.policy import EscalationPolicy, read_legacy_ladder
 
 ROLE_NAMES = ("member", "tutor", "trainer", "coordinator", "resource")
 
@@ -26,34 +27,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LadderStep(_Strict):
-    """One rung of the escalation ladder: at a fraction of the delay, or at an absolute offset."""
+class SosPolicy(EscalationPolicy):
+    """The SOS promise of a space: the delay, how it is counted, and the escalation policy (flat keys)."""
 
-    kind: Literal["nudge", "referent", "trainers", "breach"]
-    at: float | None = None  # fraction of the delay, 0..1
-    after: str | None = None  # absolute offset from the question ("2d")
-
-    def offset(self, delay: timedelta) -> timedelta:
-        if self.after:
-            return parse_duration(self.after)
-        return delay * (self.at if self.at is not None else 1.0)
-
-
-DEFAULT_LADDER = [
-    LadderStep(kind="nudge", at=0.25),
-    LadderStep(kind="referent", at=0.5),
-    LadderStep(kind="trainers", at=0.75),
-    LadderStep(kind="breach", at=1.0),
-]
-
-
-class SosPolicy(_Strict):
     delay: str = "4d"
     policy: Literal["calendar", "working"] = "calendar"
     next_reply_delay: str = "2d"
     solved_check_after: str = "2d"
     school_holidays: list[tuple[date, date]] = Field(default_factory=list)
-    ladder: list[LadderStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_ladder(cls, data: Any) -> Any:
+        return read_legacy_ladder(data)
 
     @field_validator("delay", "next_reply_delay", "solved_check_after")
     @classmethod

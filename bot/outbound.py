@@ -33,10 +33,12 @@ class Outbound:
         self.emit(ReplyInThread(thread, r.text, r.template, r.mentions, declaration_id=declaration_id))
 
     def direct(
-        self, member: Member, template: str, *, declaration_id: int | None = None, **values: Any
+        self, member: Member, template: str, *, declaration_id: int | None = None, question_id: int | None = None,
+        actions: tuple[str, ...] = (), **values: Any
     ) -> None:
         r = render(self._lang(member), template, platform=member.platform, **values)
-        self.emit(SendDirect(user_ref(member), r.text, r.template, r.mentions, declaration_id=declaration_id))
+        self.emit(SendDirect(user_ref(member), r.text, r.template, r.mentions, declaration_id=declaration_id,
+                             question_id=question_id, actions=actions))
 
     def direct_user(self, user: UserRef, template: str, lang: str | None = None, **values: Any) -> None:
         r = render(lang or self.lang, template, platform=user.platform, **values)

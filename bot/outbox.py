@@ -66,8 +66,8 @@ def payload_to_action(kind: str, payload: dict[str, Any]) -> A.CoreAction:
             data[f.name] = _ref(payload, f.name, UserRef)
         elif f.name == "mentions":
             data[f.name] = tuple(UserRef(**m) for m in payload.get("mentions", ()))
-        elif f.name == "roles":
-            data[f.name] = tuple(payload.get("roles", ()))
+        elif f.name in ("roles", "actions"):
+            data[f.name] = tuple(payload.get(f.name, ()))
     return cls(**data)
 
 

@@ -35,14 +35,29 @@ def tagging(reg: Registry) -> None:
 
 
 def sos(reg: Registry) -> None:
-    """SOS TICE: questions, answers, the escalation ladder and the SLA report."""
-    from bot.sos import commands, ladder, questions
+    """SOS TICE: questions, answers and endorsements, the escalation policy (levels, assignments, claims
+    chased, breach), availability and the on-call rota with its Monday handover, the SLA report."""
+    from bot.sos import (
+        absent_command,
+        breach,
+        claims,
+        commands,
+        followups,
+        handover,
+        ladder,
+        permanence_command,
+        questions,
+        sla_command,
+    )
 
     reg.add_post_observers(questions.sos_on_post)
     reg.add_reaction_observers(questions.sos_on_reaction)
-    reg.add_commands(commands.sos, commands.resolu, commands.claim, commands.reouvrir, commands.sla)
-    reg.add_steps(ladder.nudge, ladder.referent, ladder.trainers, ladder.breach, ladder.next_reply,
-                  ladder.solved_check)
+    reg.add_commands(commands.sos, commands.resolu, commands.claim, commands.passer, commands.pas_resolu,
+                     commands.reouvrir, sla_command.sla, absent_command.absent, permanence_command.permanence)
+    reg.add_steps(ladder.nudge, ladder.oncall, ladder.referent, ladder.resource, ladder.trainers,
+                  ladder.coordinator, claims.claim_reminder, claims.claim_lapse, breach.breach,
+                  breach.breach_coordinator, followups.next_reply, followups.solved_check, handover.handover)
+    reg.add_startup_hooks(handover.arm_handovers)
 
 
 def declarations(reg: Registry) -> None:

@@ -6,7 +6,7 @@ import itertools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -88,10 +88,18 @@ class Replay:
         for span in filter(None, o.get("holidays", "").split(",")):
             start, _, end = span.partition("..")
             holidays.append((parse_time(start, step.line_no).date(), parse_time(end or start, step.line_no).date()))
+        policy: dict[str, object] = {}
+        if "oncall" in o:  # weekly rotation: the first name is on call the week of 2026-09-07 (or oncall_from=)
+            policy["oncall"] = [f"console:{name}" for name in o["oncall"].split(",") if name]
+            policy["oncall_from"] = o.get("oncall_from", DEFAULT_START.date().isoformat())
+        if "quiet" in o:
+            policy["quiet_hours"] = o["quiet"]
+        if "weekends" in o:
+            policy["quiet_weekends"] = o["weekends"] == "quiet"
         try:
             sos = SosPolicy(delay=o.get("delay", "4d"), policy=o.get("policy", "calendar"),  # type: ignore[arg-type]
                             next_reply_delay=o.get("next_reply", "2d"), solved_check_after=o.get("solved_check", "2d"),
-                            school_holidays=holidays)
+                            school_holidays=holidays, **policy)  # type: ignore[arg-type]
             config = SpaceConfig(id=step.target, referential=o.get("referential", "c2i2e"),
                                  language=o.get("lang", "fr"), sos=sos,  # type: ignore[arg-type]
                                  review=ReviewPolicy(delay=o.get("review", "7d")))
@@ -142,6 +150,8 @@ class Replay:
             self.current_thread = self.threads[index]
         elif step.kind == "expect":
             self._expect(step)
+        elif step.kind in ("restart", "down"):
+            await self._restart(step.delta)
         else:
             await self._person_acts(step)
 
@@ -233,6 +243,17 @@ class Replay:
                 break
         self.clock.set(target)
         await self.app.run_once()
+
+    async def _restart(self, down_for: timedelta | None) -> None:
+        """Stop the bot and start it again on the same database (after `down_for` of downtime)."""
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+        if down_for is not None:
+            self.clock.advance(down_for)
+        await self._ensure_app()
+        assert self.app is not None
+        await self.app.run_once()  # the catch-up: what fell due while down fires now, once
 
     def _echo(self, line: str) -> None:
         if self.echo_posts and self.emit is not None:

@@ -24,7 +24,8 @@ class ScriptError(Exception):
 @dataclass
 class Step:
     line_no: int
-    kind: str  # space | person | channel | at | advance | post | reply | dm | react | edit | thread | expect
+    # space | person | channel | at | advance | post | reply | dm | react | edit | thread | expect | restart | down
+    kind: str
     who: str = ""
     text: str = ""
     target: str = ""
@@ -94,6 +95,13 @@ def parse_line(raw: str, line_no: int) -> Step | None:
         return Step(line_no, "thread", target=rest.strip())
     if word == "expect":
         return Step(line_no, "expect", text=rest.strip())
+    if word == "restart" and not rest.strip():
+        return Step(line_no, "restart")
+    if word == "down":
+        try:
+            return Step(line_no, "down", delta=parse_duration(rest))
+        except ValueError as exc:
+            raise ScriptError(line_no, f"écrivez : down DURÉE (le bot est arrêté pendant ce temps) ; {exc}") from exc
     if match := _POST.match(line):
         return Step(line_no, "post", who=match["who"], target=match["channel"], text=match["text"],
                     options={"title": match["title"] or ""})

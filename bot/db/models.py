@@ -143,6 +143,11 @@ class Question(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     breached_at: Mapped[datetime | None] = mapped_column(default=None)
     last_asker_post_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Escalation policy (bot/sos/ladder.py): the last level fired since the clock started, and its loop.
+    policy_level: Mapped[int] = mapped_column(Integer, default=-1)
+    policy_loop: Mapped[int] = mapped_column(Integer, default=0)
+    asker_asked_at: Mapped[datetime | None] = mapped_column(default=None)  # "did that reply solve it?"
+    not_solved_at: Mapped[datetime | None] = mapped_column(default=None)  # the asker's ❌ or /pas-resolu
 
 
 class ScheduledStep(Base):
@@ -162,14 +167,21 @@ class ScheduledStep(Base):
 
 
 class Escalation(Base):
-    """What the ladder did and when: the SLA report is a query over these rows."""
+    """What the escalation policy did and when: the SLA report is a query over these rows.
+
+    One row per person a policy message was addressed to or mentioned (`member_id`), or one row without
+    a person for a message that named nobody: staff load is a count of these rows.
+    """
 
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_question", "question_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
     kind: Mapped[str] = mapped_column(String(40))
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime]
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), default=None)
+    level: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Declaration(Base):
@@ -286,3 +298,7 @@ class WebSession(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# The SOS policy's own tables live in their module; importing it here registers them with Base.metadata.
+from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek  # noqa: E402, F401

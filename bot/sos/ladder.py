@@ -1,193 +1,145 @@
-"""The escalation ladder: scheduling its rungs for a question and firing each one when due.
+"""The escalation engine: start a question's policy, fire its levels, move on early when nobody takes it.
 
-Rungs are rows (ScheduledStep); the sweep fires them. Each fired rung is also written to `escalations`
-with its due and fired times, so late firings after downtime are visible in the SLA report.
+The policy of a question is rows: at most one pending level step (`sos.nudge`, `sos.oncall`, …, its
+note "level:loop"), the breach at the deadline, and a claim's chase (`bot/sos/claims.py`). The sweep
+fires them once each, so a restart or a second instance loses and duplicates nothing. When a level
+fires it records what it sent (`escalations`), then arms the next level: at its latest start
+(`bot/sos/plan.py`), or earlier when this level's acknowledgement timeout runs out.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SpaceConfig
-from bot.db.models import Declaration, Escalation, Member, Post, Question, ScheduledStep, Space, Tag
-from bot.durations import parse_duration
-from bot.hooks import StepRun, on_step
-from bot.links import thread_link
-from bot.members import members_with_role, referents_of, user_ref
+from bot.db.models import Member, Post, Question, ScheduledStep, Space
+from bot.hooks import StepHandler, StepRun, on_step
 from bot.outbound import Outbound
+from bot.sos.assignments import expire_offers
 from bot.sos.deadlines import add_time
-from bot.sos.store import LADDER_KINDS, cancel_steps, channel_of_kind, thread_of
+from bot.sos.levels import LevelRun, act
+from bot.sos.plan import defer_if_quiet, due_after_trigger, latest_starts, timeout_of, waking_for
+from bot.sos.store import LEVEL_KINDS, cancel_steps, thread_of
 
-LATE_AFTER = timedelta(minutes=5)  # a rung fired later than this says when it was due
+LATE_AFTER = timedelta(minutes=5)  # a level fired later than this says when it was due
 
 
 def schedule_ladder(session: AsyncSession, cfg: SpaceConfig, question: Question, start: datetime) -> None:
+    """Start (or restart) the question's policy with its clock starting at `start`."""
     policy = cfg.sos
     question.clock_started_at = start
     question.deadline_at = add_time(start, policy.delay_td, policy, cfg.timezone)
-    for rung in policy.ladder:
-        due = add_time(start, rung.offset(policy.delay_td), policy, cfg.timezone)
-        session.add(ScheduledStep(space_id=question.space_id, kind=f"sos.{rung.kind}",
-                                  question_id=question.id, due_at=due))
+    question.policy_level, question.policy_loop = -1, 0
+    if policy.levels:
+        _schedule(session, cfg, question, 0, 0, latest_starts(cfg, start, question.deadline_at)[0])
+    session.add(ScheduledStep(space_id=question.space_id, kind="sos.breach", question_id=question.id,
+                              due_at=question.deadline_at))
 
 
-def schedule_after(session: AsyncSession, question: Question, kind: str, delay: str, now: datetime) -> None:
-    session.add(ScheduledStep(space_id=question.space_id, kind=kind, question_id=question.id,
-                              due_at=now + parse_duration(delay)))
+def _schedule(session: AsyncSession, cfg: SpaceConfig, question: Question, index: int, loop: int,
+              due: datetime) -> None:
+    session.add(ScheduledStep(space_id=question.space_id, kind=cfg.sos.levels[index].kind,
+                              question_id=question.id, due_at=due, note=f"{index}:{loop}"))
 
 
-async def _load(run: StepRun) -> tuple[Question, Space, SpaceConfig, Member, Outbound] | None:
-    question = await run.session.get(Question, run.step.question_id)
-    if question is None:
-        return None
-    space = await run.session.get(Space, question.space_id)
-    asker = await run.session.get(Member, question.asker_id)
-    if space is None or asker is None:
-        return None
-    cfg = run.core.space_config(space)
-    run.session.add(Escalation(question_id=question.id, kind=run.step.kind, due_at=run.step.due_at,
-                               fired_at=run.now))
-    return question, space, cfg, asker, Outbound(run.session, run.now, space.language)
+def next_level(cfg: SpaceConfig, index: int, loop: int) -> tuple[int, int] | None:
+    """The level after `index`; after the last one, the first personal level again while loops remain."""
+    levels = cfg.sos.levels
+    if index + 1 < len(levels):
+        return index + 1, loop
+    if loop < cfg.sos.loop:
+        first = next((i for i, lv in enumerate(levels) if lv.personal), None)
+        return (first, loop + 1) if first is not None else None
+    return None
 
 
-def _late(run: StepRun) -> datetime | None:
-    return run.step.due_at if run.now - run.step.due_at > LATE_AFTER else None
+def _arm(session: AsyncSession, cfg: SpaceConfig, question: Question, step: tuple[int, int],
+         trigger: datetime | None) -> None:
+    """Arm level `step` by its latest start, or after `trigger` when that comes first."""
+    index, loop = step
+    if loop == question.policy_loop:
+        latest = latest_starts(cfg, question.clock_started_at, question.deadline_at)[index]
+        due = latest if trigger is None else due_after_trigger(cfg, trigger, latest)
+    elif trigger is not None:  # a new loop: the latest starts are behind us
+        due = waking_for(cfg).next_waking(trigger)
+    else:
+        return
+    _schedule(session, cfg, question, index, loop, due)
 
 
-async def _question_text(session: AsyncSession, question: Question) -> str:
+async def move_on(session: AsyncSession, cfg: SpaceConfig, question: Question, trigger: datetime) -> bool:
+    """Nobody took it at the current level (pass, lapsed claim, absence): the next level, at once."""
+    await cancel_steps(session, question.id, LEVEL_KINDS)
+    step = next_level(cfg, question.policy_level, question.policy_loop)
+    if step is None:
+        return False
+    _arm(session, cfg, question, step, trigger)
+    return True
+
+
+def _parse_note(step: ScheduledStep, cfg: SpaceConfig) -> tuple[int, int] | None:
+    index, _, loop = step.note.partition(":")
+    if index.isdigit() and int(index) < len(cfg.sos.levels):
+        return int(index), int(loop or 0)
+    # A rung armed by the ladder of an earlier version (no note): the first level reaching that target.
+    target = "community" if step.kind == "sos.nudge" else step.kind.removeprefix("sos.")
+    same = [i for i, lv in enumerate(cfg.sos.levels) if target in lv.targets]
+    return (same[0], 0) if same else None
+
+
+async def question_text(session: AsyncSession, question: Question) -> str:
     post = await session.get(Post, question.post_id)
     text = (post.text or "") if post else ""
     return question.title or (text[:280] + ("…" if len(text) > 280 else ""))
 
 
-async def resource_persons(session: AsyncSession, question: Question, limit: int = 3) -> list[Member]:
-    """People whose validated competences match the question's tags; else the space's volunteers."""
-    codes = list(
-        (await session.execute(
-            select(Tag.code).where(Tag.post_id == question.post_id, Tag.removed.is_(False))
-        )).scalars()
-    )
-    chosen: list[Member] = []
-    if codes:
-        rows = await session.execute(
-            select(Member)
-            .join(Declaration, Declaration.member_id == Member.id)
-            # Naming someone in a public thread for their validated competences needs their consent.
-            .where(Declaration.space_id == question.space_id, Declaration.state == "validated",
-                   Declaration.code.in_(codes), Member.id != question.asker_id, Member.erased_at.is_(None),
-                   Member.consent_public.is_(True))
-            .order_by(Declaration.updated_at.desc())
-        )
-        for member in rows.scalars():
-            if member not in chosen:
-                chosen.append(member)
-    if len(chosen) < limit:
-        for member in await members_with_role(session, question.space_id, "resource"):
-            if member.id != question.asker_id and member not in chosen:
-                chosen.append(member)
-    return chosen[:limit]
-
-
-def _open(question: Question) -> bool:
-    return question.status == "open"
-
-
-@on_step("sos.nudge")
-async def nudge(run: StepRun) -> None:
-    loaded = await _load(run)
-    if loaded is None or not _open(loaded[0]):
-        return
-    question, _space, _cfg, asker, out = loaded
-    people = await resource_persons(run.session, question)
-    out.reply(thread_of(question), "sos/nudge", asker=user_ref(asker),
-              resources=[user_ref(m) for m in people], has_replies=question.first_response_at is not None,
-              deadline=question.deadline_at, late=_late(run))
-
-
-@on_step("sos.referent")
-async def referent(run: StepRun) -> None:
-    loaded = await _load(run)
-    if loaded is None or not _open(loaded[0]) or loaded[0].claimed_by_id:
-        return
-    question, _space, cfg, asker, out = loaded
-    text = await _question_text(run.session, question)
-    for trainer in await referents_of(run.session, question.space_id, question.asker_id):
-        if trainer.platform != question.platform:
-            continue
-        out.direct(trainer, "sos/referent", asker=user_ref(asker), question=text,
-                   link=thread_link(thread_of(question), cfg), deadline=question.deadline_at, late=_late(run))
-
-
-@on_step("sos.trainers")
-async def trainers(run: StepRun) -> None:
-    loaded = await _load(run)
-    if loaded is None or not _open(loaded[0]) or loaded[0].claimed_by_id:
-        return
-    question, _space, cfg, asker, out = loaded
-    text = await _question_text(run.session, question)
-    staff = [m for m in await members_with_role(run.session, question.space_id, "trainer")
-             if m.platform == question.platform]
-    room = await channel_of_kind(run.session, question.space_id, question.platform, "trainers")
-    values = dict(asker=user_ref(asker), question=text, link=thread_link(thread_of(question), cfg),
-                  deadline=question.deadline_at, trainers=[user_ref(m) for m in staff], late=_late(run))
-    if room is not None:
-        out.alert(room, ("trainer",), "sos/trainers_alert", **values)
-    else:
-        for trainer in staff:
-            out.direct(trainer, "sos/trainers_alert", **values)
-    out.mark(thread_of(question), "escalated")
-
-
-@on_step("sos.breach")
-async def breach(run: StepRun) -> None:
-    loaded = await _load(run)
-    if loaded is None or not _open(loaded[0]):
-        return
-    question, _space, cfg, asker, out = loaded
-    question.breached_at = run.step.due_at
-    text = await _question_text(run.session, question)
-    coordinators = [m for m in await members_with_role(run.session, question.space_id, "coordinator")
-                    if m.platform == question.platform]
-    claimer = await run.session.get(Member, question.claimed_by_id) if question.claimed_by_id else None
-    on_it = [claimer] if claimer else coordinators or await referents_of(
-        run.session, question.space_id, question.asker_id)
-    link = thread_link(thread_of(question), cfg)
-    for coordinator in coordinators:
-        out.direct(coordinator, "sos/breach_coordinator", asker=user_ref(asker), question=text, link=link,
-                   created=question.created_at, claimer=user_ref(claimer) if claimer else None, late=_late(run))
-    out.reply(thread_of(question), "sos/breach_thread", asker=user_ref(asker),
-              on_it=[user_ref(m) for m in on_it if m.platform == question.platform])
-
-
-@on_step("sos.next_reply")
-async def next_reply(run: StepRun) -> None:
-    """The asker followed up after an answer and nobody replied: the ladder starts again."""
+async def fire(run: StepRun) -> None:
     question = await run.session.get(Question, run.step.question_id)
-    if question is None or question.status != "answered":
-        return
+    if question is None or question.status != "open" or question.claimed_by_id is not None:
+        return  # answered, or held by a claim (whose chase re-arms the policy if it lapses)
     space = await run.session.get(Space, question.space_id)
-    if space is None:
+    asker = await run.session.get(Member, question.asker_id)
+    if space is None or asker is None:
         return
     cfg = run.core.space_config(space)
-    question.status = "open"
-    question.answered_at = None
-    await cancel_steps(run.session, question.id, LADDER_KINDS + ("sos.solved_check",))
-    # Resume "from the nudge": the clock is placed so that the first rung is due now.
-    first = min((r.offset(cfg.sos.delay_td) for r in cfg.sos.ladder), default=timedelta(0))
-    schedule_ladder(run.session, cfg, question, run.now - first)
+    step = _parse_note(run.step, cfg)
+    if step is None or defer_if_quiet(run.session, cfg, run.step, run.now):
+        return
+    # One pending level per question: this one arms the next (rungs of an earlier version, all armed at
+    # once, are folded into the policy here).
+    await cancel_steps(run.session, question.id, LEVEL_KINDS)
+    await expire_offers(run.session, question.id, run.now)
+    out = Outbound(run.session, run.now, space.language)
+    late = run.step.due_at if run.now - run.step.due_at > LATE_AFTER else None
+    text = await question_text(run.session, question)
+    first_staff = not any(lv.targets != ["community"] for lv in cfg.sos.levels[:question.policy_level + 1])
+    current: tuple[int, int] | None = step
+    while current is not None:
+        index, loop = current
+        question.policy_level, question.policy_loop = index, loop
+        level = cfg.sos.levels[index]
+        if await act(LevelRun(run.session, cfg, question, asker, out, run.now, run.step.due_at, late, index,
+                              level, text)):
+            break
+        current = next_level(cfg, index, loop)  # nobody to reach here: the next level, at once
+    if current is None:
+        return
+    level = cfg.sos.levels[current[0]]
+    if first_staff and level.targets != ["community"]:
+        out.mark(thread_of(question), "escalated")
+    following = next_level(cfg, *current)
+    if following is not None:
+        _arm(run.session, cfg, question, following, timeout_of(cfg, run.now, level.ack_td))
 
 
-@on_step("sos.solved_check")
-async def solved_check(run: StepRun) -> None:
-    question = await run.session.get(Question, run.step.question_id)
-    if question is None or question.status != "answered":
-        return
-    asker = await run.session.get(Member, question.asker_id)
-    space = await run.session.get(Space, question.space_id)
-    if asker is None or space is None:
-        return
-    Outbound(run.session, run.now, space.language).reply(
-        thread_of(question), "sos/solved_check", asker=user_ref(asker))
+def _level_handler(kind: str) -> StepHandler:
+    async def handler(run: StepRun) -> None:
+        await fire(run)
+
+    handler.__name__ = handler.__qualname__ = kind.replace(".", "_")
+    return on_step(kind)(handler)
+
+
+nudge, oncall, referent, resource, trainers, coordinator = (_level_handler(kind) for kind in LEVEL_KINDS)

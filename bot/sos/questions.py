@@ -1,4 +1,4 @@
-"""SOS questions: detecting them, recognising answers, and the asker's ✅."""
+"""SOS questions: detecting them, recognising answers, and reactions (the asker's ✅ or ❌, a staff ✅)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
 from bot.members import user_ref
+from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
-from bot.sos.ladder import schedule_after, schedule_ladder
-from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, thread_of
+from bot.sos.ladder import schedule_ladder
+from bot.sos.replies import ANSWERING_ROLES
+from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, schedule_after, thread_of
 
-ANSWERING_ROLES = ("tutor", "trainer", "coordinator")
 ACCEPT_EMOJIS = {"✅", "✔️", "✔", "☑️", "white_check_mark", ":white_check_mark:", "heavy_check_mark"}
+REJECT_EMOJIS = {"❌", "✖️", "✖", "x", ":x:", "negative_squared_cross_mark", "❎"}
 
 
 async def open_question(ctx: Context, title: str = "") -> Question:
@@ -35,9 +37,11 @@ async def open_question(ctx: Context, title: str = "") -> Question:
     return question
 
 
-async def mark_answered(ctx: Context, question: Question) -> None:
+async def mark_answered(ctx: Context, question: Question, answer: Post | None = None) -> None:
+    """A staff reply, or a peer reply a staff member endorsed (then answered when it was written)."""
     question.status = "answered"
-    question.answered_at = ctx.now
+    question.answered_at = answer.created_at if answer is not None else ctx.now
+    await settle_answered(ctx.session, question.id, ctx.member.id, ctx.now)
     await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply",))
     schedule_after(ctx.session, question, "sos.solved_check", ctx.space_config.sos.solved_check_after, ctx.now)
 
@@ -47,6 +51,7 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
         question.answered_at = accepted.created_at if accepted is not None else ctx.now
     question.status = "resolved"
     question.resolved_at = ctx.now
+    await settle_answered(ctx.session, question.id, accepted.author_id if accepted else None, ctx.now)
     await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply", "sos.solved_check"))
     asker = await ctx.session.get(Member, question.asker_id)
     ctx.out.reply(thread_of(question), "sos/resolved", asker=user_ref(asker) if asker else ctx.user)
@@ -95,10 +100,24 @@ async def _asker_wrote(ctx: Context, question: Question, event: PostCreated) -> 
 
 
 async def sos_on_reaction(ctx: Context, event: ReactionAdded) -> None:
-    if event.emoji not in ACCEPT_EMOJIS or ctx.post is None or ctx.thread is None:
+    if ctx.post is None or ctx.thread is None:
+        return
+    accept, reject = event.emoji in ACCEPT_EMOJIS, event.emoji in REJECT_EMOJIS
+    if not accept and not reject:
         return
     question = await question_in_thread(ctx.session, ctx.thread)
-    if question is None or question.status == "resolved" or ctx.member.id != question.asker_id:
+    if question is None or question.status == "resolved" and not reject:
+        return
+    if ctx.member.id != question.asker_id:
+        from bot.sos.endorse import endorse
+
+        if accept and ctx.has_role(*ANSWERING_ROLES):
+            await endorse(ctx, question, ctx.post)
+        return
+    if reject:
+        from bot.sos.endorse import not_solved
+
+        await not_solved(ctx, question)
         return
     accepted = ctx.post if ctx.post.author_id != question.asker_id else None
     if accepted is None:

@@ -1,232 +1,313 @@
-"""`ticebot simulate`: a semester of a realistic SOS space, through the real engine, with and without
-the escalation ladder. Both runs draw the same questions and the same spontaneous answers from the seed;
-the only difference is the ladder (and the answers its nudges and alerts bring).
+"""`ticebot simulate`: a semester of an SOS space through the real engine, without and with the bot.
 
-Response model (documented in README; source documents report answers after ~22 h, 4 days, 5 days, and
-one question never answered):
-- questions: on average QUESTIONS_PER_WEEKDAY per weekday, half as many at weekends, posted between 7:00
-  and 23:00 Paris time with an evening peak;
-- spontaneous first answer: none for NEVER_ANSWERED of questions; otherwise after a log-normal delay
-  (median SPONTANEOUS_MEDIAN_H hours, sigma SPONTANEOUS_SIGMA), by a tutor/formateur with probability
-  STAFF_SHARE (which answers the question) or by a peer (which counts once the asker ticks ✅, after a
-  log-normal delay of median ACCEPT_MEDIAN_H hours, with probability ACCEPT_PROB);
-- the ladder's effect: after the community nudge a named resource person answers with probability
-  NUDGE_P; after the DM to the referent formateur, REFERENT_P; after the formateurs' alert, TRAINERS_P;
-  each after a log-normal delay (median REACT_MEDIAN_H hours). The earliest answer wins.
+Both runs draw the same questions, spontaneous answers and staff absences from the seed
+(`bot/sos/simulate_model.py`); only the run with the bot has the escalation policy, and its staff react
+to what the bot sends them (`bot/sos/simulate_staff.py`): they read it when they are there and awake,
+take it, pass, forget, answer. The figures are the SLA report of each run's database.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import random
 import re
 import tempfile
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from bot import actions as A
 from bot.app import TicebotApp
 from bot.clock import FakeClock
 from bot.config import Settings, SosPolicy, SpaceConfig
+from bot.db.models import Member, Question
 from bot.events import PostCreated, ReactionAdded
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
+from bot.sos import simulate_staff as staff
+from bot.sos.simulate_model import (
+    PARIS,
+    PEERS,
+    ROTA,
+    ROTA_FROM,
+    SEMESTER_START,
+    STAFF,
+    Semester,
+    draw_semester,
+)
 from bot.sos.sla import sla_report
+from bot.sos.sla_staff import staff_report
+from bot.wiring import build_registry
 
-PARIS = ZoneInfo("Europe/Paris")
-QUESTIONS_PER_WEEKDAY = 0.8
-NEVER_ANSWERED = 0.15
-SPONTANEOUS_MEDIAN_H = 40.0
-SPONTANEOUS_SIGMA = 0.8
-STAFF_SHARE = 0.3
-ACCEPT_PROB = 0.8
-ACCEPT_MEDIAN_H = 8.0
-NUDGE_P = 0.35
-REFERENT_P = 0.6
-TRAINERS_P = 0.85
-REACT_MEDIAN_H = 6.0
-PEERS = [f"stagiaire{n:02d}" for n in range(30)]
-TRAINERS = ["fabienne", "gilles"]
-TUTORS = ["thomas"]
 SOS = ChannelRef("sim", "sos")
+ROOM = ChannelRef("sim", "formateurs")
+PEOPLE = {p.name: p for p in STAFF}
+SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the run's database lives in memory when it can
+ASSIGNMENT_TEMPLATES = {"sos/oncall", "sos/referent", "sos/resource", "sos/coordinator_warning"}
+KEYS = ("questions", "answered_within_deadline_ratio", "breaches", "coordinator_warned_in_time_ratio",
+        "personal_pings_per_question", "median_ack_hours", "median_first_response_hours",
+        "p90_first_response_hours")
 
 
-def _lognormal_hours(rng: random.Random, median: float, sigma: float = 0.7) -> timedelta:
-    return timedelta(hours=rng.lognormvariate(math.log(median), sigma))
-
-
-@dataclass
-class _Draw:
-    at: datetime
-    asker: str
-    spontaneous: timedelta | None
-    staff_answer: bool
-    accepts: bool
-    accept_delay: timedelta
-    nudge: timedelta | None
-    referent: timedelta | None
-    trainers: timedelta | None
-
-
-def draw_semester(days: int, seed: int, start: datetime) -> list[_Draw]:
-    rng = random.Random(seed)
-    draws: list[_Draw] = []
-    for day in range(days):
-        date = (start + timedelta(days=day)).astimezone(PARIS)
-        rate = QUESTIONS_PER_WEEKDAY * (0.5 if date.weekday() >= 5 else 1.0)
-        count = sum(1 for _ in range(4) if rng.random() < rate / 4)
-        for _ in range(count):
-            hour = min(22.9, max(7.0, rng.gauss(18.0, 3.5)))
-            at = date.replace(hour=int(hour), minute=int((hour % 1) * 60), second=0, microsecond=0)
-            draws.append(_Draw(
-                at=at.astimezone(UTC), asker=rng.choice(PEERS),
-                spontaneous=None if rng.random() < NEVER_ANSWERED
-                else _lognormal_hours(rng, SPONTANEOUS_MEDIAN_H, SPONTANEOUS_SIGMA),
-                staff_answer=rng.random() < STAFF_SHARE, accepts=rng.random() < ACCEPT_PROB,
-                accept_delay=_lognormal_hours(rng, ACCEPT_MEDIAN_H),
-                nudge=_lognormal_hours(rng, REACT_MEDIAN_H) if rng.random() < NUDGE_P else None,
-                referent=_lognormal_hours(rng, REACT_MEDIAN_H) if rng.random() < REFERENT_P else None,
-                trainers=_lognormal_hours(rng, REACT_MEDIAN_H) if rng.random() < TRAINERS_P else None,
-            ))
-    draws.sort(key=lambda d: d.at)
-    return draws
+def space_config(with_bot: bool, policy: dict[str, Any] | None = None) -> SpaceConfig:
+    """The simulated space: the default policy with the on-call rota (or `policy`'s keys instead)."""
+    sos = SosPolicy(**{"delay": "4d", "oncall": [f"sim:{n}" for n in ROTA], "oncall_from": ROTA_FROM,
+                       **(policy or {})})
+    if not with_bot:
+        sos = SosPolicy(delay="4d", levels=[], handover="")
+    roles = {"trainer": [f"sim:{p.name}" for p in STAFF if p.role == "trainer"],
+             "tutor": [f"sim:{p.name}" for p in STAFF if p.role == "tutor"],
+             "coordinator": [f"sim:{p.name}" for p in STAFF if p.role == "coordinator"],
+             "resource": [f"sim:{p.name}" for p in STAFF if p.role == "tutor"]}
+    return SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
 
 
 class _SimAdapter:
-    """Watches what the bot sends and turns ladder messages into the answers they provoke."""
+    """Receives what the bot sends and hands it to the simulated people."""
 
     platform = "sim"
 
-    def __init__(self, sim: _Simulation) -> None:
-        self.sim = sim
+    def __init__(self, run: _Run) -> None:
+        self.run = run
 
     async def deliver(self, action: A.CoreAction) -> str | None:
-        template = getattr(action, "template", "")
-        kind = {"sos/nudge": "nudge", "sos/referent": "referent", "sos/trainers_alert": "trainers"}.get(template)
-        if kind is not None:
-            self.sim.ladder_fired(action, kind)
+        if self.run.with_bot:
+            self.run.on_bot(action)
         return None
 
 
-class _Simulation:
-    def __init__(self, draws: list[_Draw], with_ladder: bool, start: datetime) -> None:
-        self.draws = draws
-        self.with_ladder = with_ladder
-        self.clock = FakeClock(start)
+class _Run:
+    def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None) -> None:
+        self.semester = semester
+        self.policy = policy
+        self.draws = semester.draws
+        self.with_bot = with_bot
+        self.rng = random.Random(seed * 7919 + 17)  # staff decisions (only the run with the bot uses them)
+        self.clock = FakeClock(SEMESTER_START)
         self.queue: list[tuple[datetime, int, str, int, str]] = []
         self.seq = itertools.count()
-        self.answered: set[int] = set()
-        self.by_thread: dict[str, int] = {}
         self.ids = itertools.count()
+        self.app: TicebotApp | None = None
+        self.index_of_thread: dict[str, int] = {}
+        self.index_of_question: dict[int, int] = {}
+        self.peer_reply: dict[int, str] = {}  # question index -> the peer reply's message id
+        self.asker_asked: set[int] = set()
+        self.rejected: set[int] = set()
 
-    def schedule(self, at: datetime, action: str, index: int, who: str = "") -> None:
+    # ---- the queue of things people do --------------------------------------------------------
+
+    def later(self, at: datetime, action: str, index: int = -1, who: str = "") -> None:
         heapq.heappush(self.queue, (at, next(self.seq), action, index, who))
 
-    def ladder_fired(self, action: A.CoreAction, kind: str) -> None:
-        if isinstance(action, A.ReplyInThread):
-            thread = action.thread.id
-        else:  # DMs and alerts carry a link to the thread
-            found = re.search(r"#sos/(q\d+)", getattr(action, "text", ""))
-            thread = found.group(1) if found else ""
-        index = self.by_thread.get(thread)
-        if index is None or index in self.answered:
-            return
-        delay: timedelta | None = getattr(self.draws[index], kind)
-        if delay is not None:
-            who = {"nudge": TUTORS[0], "referent": TRAINERS[0], "trainers": TRAINERS[1]}[kind]
-            self.schedule(self.clock.now() + delay, "staff_answer", index, who)
-
     async def run(self, days: int, database_url: str | None = None) -> dict[str, Any]:
-        tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-")
-        ladder = None if self.with_ladder else []
-        sos = SosPolicy(delay="4d") if ladder is None else SosPolicy(delay="4d", ladder=ladder)
-        roles = {"trainer": [f"sim:{t}" for t in TRAINERS], "tutor": [f"sim:{t}" for t in TUTORS],
-                 "coordinator": ["sim:claire"], "resource": [f"sim:{TUTORS[0]}"]}
-        space = SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
-        app = await TicebotApp.create(Settings(spaces=[space]), clock=self.clock,
-                                      database_url=database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}")
-        app.register_adapter(_SimAdapter(self))
-        await app.core.register_channel("simulation", SOS, "sos", "sos")
-        await app.core.register_channel("simulation", ChannelRef("sim", "formateurs"), "trainers", "formateurs")
-        for index, draw in enumerate(self.draws):
-            self.schedule(draw.at, "ask", index)
-        end = self.clock.now() + timedelta(days=days + 10)
+        tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-", dir=SCRATCH)
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}"
         try:
+            settings = Settings(spaces=[space_config(self.with_bot, self.policy)])
+            self.app = app = await TicebotApp.create(settings, clock=self.clock, database_url=url,
+                                                     registry=build_registry(["sos"]))
+            app.register_adapter(_SimAdapter(self))
+            await app.core.register_channel("simulation", SOS, "sos", "sos")
+            await app.core.register_channel("simulation", ROOM, "trainers", "formateurs")
+            for index, draw in enumerate(self.draws):
+                self.later(draw.at, "ask", index)
+            if self.with_bot:
+                self._declared_absences()
+            end = SEMESTER_START + timedelta(days=days + 10)
             while self.queue and self.queue[0][0] <= end:
                 at, _, action, index, who = heapq.heappop(self.queue)
-                await self._advance(app, at)
-                await self._act(app, action, index, who)
-            await self._advance(app, end)
+                await self._advance(at)
+                await self._act(action, index, who)
+            await self._advance(end)
             async with app.db.transaction() as session:
-                report = await sla_report(session, self.clock.now())
+                report = (await sla_report(session, self.clock.now())).as_dict()
+                load = (await staff_report(session, self.clock.now())).as_dict()
         finally:
-            await app.close()
+            if self.app is not None:
+                await self.app.close()
             tmp.cleanup()
-        return {k: v for k, v in report.as_dict().items() if k != "per_week"}
+        # Without the bot nobody is pinged: the recorder's own breach notes are not counted.
+        pings = (load["pings_per_question"] or 0.0) if self.with_bot else 0.0
+        report.update(coordinator_warned_in_time_ratio=load["coordinator_warned_in_time_ratio"],
+                      personal_pings_per_question=pings, median_ack_hours=load["median_ack_hours"])
+        return {key: report[key] for key in KEYS}
 
-    async def _advance(self, app: TicebotApp, target: datetime) -> None:
+    async def _advance(self, target: datetime) -> None:
+        assert self.app is not None
         while True:
-            due = await app.core.next_due()
+            due = await self.app.core.next_due()
             if due is None or due > target:
                 break
             self.clock.set(max(due, self.clock.now()))
-            fired, sent = await app.run_once()
+            fired, sent = await self.app.run_once()
             if not fired and not sent:
                 break
         self.clock.set(max(target, self.clock.now()))
 
-    async def _act(self, app: TicebotApp, action: str, index: int, who: str) -> None:
+    def _declared_absences(self) -> None:
+        for name, cal in self.semester.calendars.items():
+            for first, last in cal.declared:
+                when = datetime.combine(first, datetime.min.time(), PARIS).replace(hour=7, minute=30)
+                self.later(max(when, SEMESTER_START), "absent", -1, f"{name}|{last.isoformat()}")
+
+    # ---- what the bot sent --------------------------------------------------------------------
+
+    def _index(self, action: A.CoreAction) -> int | None:
+        if isinstance(action, A.ReplyInThread):
+            return self.index_of_thread.get(action.thread.id)
+        if isinstance(action, A.SendDirect) and action.question_id is not None:
+            return self.index_of_question.get(action.question_id)
+        found = re.search(r"#sos/(q\d+)", getattr(action, "text", ""))
+        return self.index_of_thread.get(found.group(1)) if found else None
+
+    def on_bot(self, action: A.CoreAction) -> None:
+        template = getattr(action, "template", "")
+        index = self._index(action)
+        if index is None:
+            return
+        now = self.clock.now()
+        if template in ASSIGNMENT_TEMPLATES and isinstance(action, A.SendDirect):
+            self._reaches(action.user.id, index, "assigned", now)
+        elif template == "sos/trainers_alert":
+            people = [action.user] if isinstance(action, A.SendDirect) else list(getattr(action, "mentions", ()))
+            for user in people:
+                self._reaches(user.id, index, "alert", now)
+        elif template == "sos/claim_reminder" and isinstance(action, A.SendDirect):
+            self._reaches(action.user.id, index, "reminder", now)
+        elif template == "sos/nudge":
+            for user in getattr(action, "mentions", ()):
+                if user.id in PEOPLE and self.rng.random() < staff.NUDGE_P:
+                    self._reaches(user.id, index, "answer", now)
+            self._asker_is_asked(index, now)
+        elif template == "sos/peer_reply_check":
+            self._asker_is_asked(index, now)
+
+    def _reaches(self, who: str, index: int, mode: str, now: datetime) -> None:
+        person = PEOPLE.get(who)
+        if person is not None:
+            self.later(staff.acts_at(self.rng, person, self.semester.calendars[who], now), mode, index, who)
+
+    def _asker_is_asked(self, index: int, now: datetime) -> None:
+        draw = self.draws[index]
+        if index in self.peer_reply and index not in self.asker_asked and not draw.accepts and draw.asked_reply:
+            self.asker_asked.add(index)
+            self.later(now + draw.asked_delay, "asker_" + draw.asked_reply, index)
+
+    # ---- what people do -----------------------------------------------------------------------
+
+    async def _state(self, index: int) -> tuple[str, str | None]:
+        assert self.app is not None
+        async with self.app.db.transaction() as session:
+            q = (await session.execute(select(Question).where(Question.thread_root_id == f"q{index}"))).scalar_one()
+            claimer = None
+            if q.claimed_by_id is not None:
+                member = await session.get(Member, q.claimed_by_id)
+                claimer = member.platform_user_id if member else None
+            return q.status, claimer
+
+    async def _post(self, who: str, index: int, text: str) -> str:
+        assert self.app is not None
+        message = f"m{next(self.ids)}"
+        await self.app.submit(PostCreated(f"e-{message}", UserRef("sim", who), SOS, MessageRef(SOS, message), text,
+                                          thread=ThreadRef(SOS, f"q{index}")))
+        return message
+
+    async def _react(self, who: str, message: str, emoji: str) -> None:
+        assert self.app is not None
+        await self.app.submit(ReactionAdded(f"r{next(self.ids)}", UserRef("sim", who), MessageRef(SOS, message),
+                                            emoji))
+
+    async def _act(self, action: str, index: int, who: str) -> None:
+        assert self.app is not None
+        if action == "ask":
+            await self._ask(index)
+        elif action == "absent":
+            name, last = who.split("|")
+            dm = ChannelRef("sim", f"dm-{name}")
+            await self.app.submit(PostCreated(f"a{next(self.ids)}", UserRef("sim", name), dm,
+                                              MessageRef(dm, f"a{next(self.ids)}"), f"/absent jusqu'au {last}",
+                                              is_direct=True))
+        else:
+            status, claimer = await self._state(index)
+            if status == "open":
+                await self._person_acts(action, index, who, claimer)
+        await self.app.run_once()
+
+    async def _ask(self, index: int) -> None:
+        assert self.app is not None
         draw = self.draws[index]
         root = f"q{index}"
-        thread = ThreadRef(SOS, root)
-        event_id = f"{action}-{index}-{next(self.ids)}"
-        if action == "ask":
-            self.by_thread[root] = index
-            await app.submit(PostCreated(event_id, UserRef("sim", draw.asker), SOS, MessageRef(SOS, root),
-                                         "J'ai un souci avec l'ENT pour partager un document, une idée ?"))
-            if draw.spontaneous is not None:
-                kind = "staff_answer" if draw.staff_answer else "peer_answer"
-                helper = TUTORS[0] if draw.staff_answer else PEERS[(PEERS.index(draw.asker) + 1) % len(PEERS)]
-                self.schedule(draw.at + draw.spontaneous, kind, index, helper)
-        elif index in self.answered:
+        self.index_of_thread[root] = index
+        await self.app.submit(PostCreated(f"ask-{index}", UserRef("sim", draw.asker), SOS, MessageRef(SOS, root),
+                                          "J'ai un souci avec l'ENT pour partager un document, une idée ?"))
+        async with self.app.db.transaction() as session:
+            qid = await session.scalar(select(Question.id).where(Question.thread_root_id == root))
+        if qid is not None:
+            self.index_of_question[qid] = index
+        if draw.spontaneous is None:
             return
-        elif action == "staff_answer":
-            self.answered.add(index)
-            await app.submit(PostCreated(event_id, UserRef("sim", who), SOS, MessageRef(SOS, event_id),
-                                         "Voici comment faire : passe par l'espace de stockage.", thread=thread))
-        elif action == "peer_answer":
-            await app.submit(PostCreated(event_id, UserRef("sim", who), SOS, MessageRef(SOS, event_id),
-                                         "Moi je passe par un lien de partage.", thread=thread))
+        if draw.staff_answer:
+            cal = self.semester.calendars[draw.helper]
+            self.later(staff.next_reading(cal, draw.at + draw.spontaneous), "spontaneous", index, draw.helper)
+        else:
+            helper = PEERS[(PEERS.index(draw.asker) + 1) % len(PEERS)]
+            self.later(draw.at + draw.spontaneous, "peer", index, helper)
+
+    async def _person_acts(self, action: str, index: int, who: str, claimer: str | None) -> None:
+        draw = self.draws[index]
+        if action == "peer":
+            self.peer_reply[index] = await self._post(who, index, "Moi je passe par un lien de partage.")
             if draw.accepts:
-                self.schedule(self.clock.now() + draw.accept_delay, "accept", index, event_id)
-        elif action == "accept":
-            self.answered.add(index)
-            await app.submit(ReactionAdded(event_id, UserRef("sim", draw.asker), MessageRef(SOS, who), "✅"))
-        await app.run_once()
+                self.later(self.clock.now() + draw.accept_delay, "asker_accept", index)
+        elif action in ("asker_accept", "asker_reject") and index in self.peer_reply:
+            if action == "asker_reject":
+                self.rejected.add(index)
+            await self._react(draw.asker, self.peer_reply[index], "✅" if action == "asker_accept" else "❌")
+        elif action in ("spontaneous", "answer", "answers"):
+            await self._answer(index, who)
+        elif action == "reminder":
+            if claimer == who and self.rng.random() < staff.REMINDED_ANSWERS:
+                self.later(staff.answer_at(self.rng, self.semester.calendars[who], self.clock.now()), "answers",
+                           index, who)
+        elif action in ("assigned", "alert") and claimer is None:
+            roll = self.rng.random()
+            if roll < (staff.ACK_P if action == "assigned" else staff.ALERT_TAKES):
+                await self._post(who, index, "/claim")
+                if self.rng.random() >= staff.FORGET_P:
+                    self.later(staff.answer_at(self.rng, self.semester.calendars[who], self.clock.now()), "answers",
+                               index, who)
+            elif action == "assigned" and roll < staff.ACK_P + staff.PASS_P:
+                await self._post(who, index, "/passer pas disponible")
+
+    async def _answer(self, index: int, who: str) -> None:
+        if index in self.peer_reply and index not in self.rejected:
+            await self._react(who, self.peer_reply[index], "✅")  # the peer's reply is right: endorse it
+        else:
+            await self._post(who, index, "Voici comment faire : passe par l'espace de stockage.")
 
 
-SEMESTER_START = datetime(2026, 9, 1, 0, 0, tzinfo=PARIS)
-
-
-async def run_comparison(days: int = 120, seed: int = 1, database_url: str | None = None) -> dict[str, Any]:
-    """`database_url`: keep the run with ticebot in that database (to look at it in the dashboard)."""
-    draws = draw_semester(days, seed, SEMESTER_START)
-    without = await _Simulation(draws, False, SEMESTER_START).run(days)
-    with_bot = await _Simulation(draws, True, SEMESTER_START).run(days, database_url)
+async def run_comparison(days: int = 120, seed: int = 1, policy: dict[str, Any] | None = None,
+                         oncall_in_holidays: bool = False, database_url: str | None = None) -> dict[str, Any]:
+    """Both runs on the same semester. `policy` overrides the default policy's keys (benchmarks);
+    `oncall_in_holidays` is the organisational variant where the person on call stays reachable;
+    `database_url` keeps the run with ticebot in that database (to look at it in the dashboard)."""
+    semester = draw_semester(days, seed, oncall_in_holidays)
+    without = await _Run(semester, False, seed).run(days)
+    with_bot = await _Run(semester, True, seed, policy).run(days, database_url)
     return {"days": days, "seed": seed, "without_bot": without, "with_bot": with_bot}
 
 
 def format_comparison(result: dict[str, Any]) -> str:
     rows = [("questions", "questions"), ("answered_within_deadline_ratio", "répondues dans le délai"),
+            ("breaches", "dépassements"), ("coordinator_warned_in_time_ratio", "coordination prévenue à temps"),
+            ("personal_pings_per_question", "messages personnels / question"),
+            ("median_ack_hours", "prise en charge, médiane (h)"),
             ("median_first_response_hours", "1re réponse, médiane (h)"),
-            ("p90_first_response_hours", "1re réponse, 90e centile (h)"), ("breaches", "dépassements"),
-            ("median_resolution_hours", "résolution, médiane (h)")]
+            ("p90_first_response_hours", "1re réponse, 90e centile (h)")]
     out = [f"Semestre simulé : {result['days']} jours, graine {result['seed']}", "",
-           f"{'':32} {'sans échelle':>14} {'avec ticebot':>14}"]
+           f"{'':34} {'sans le bot':>12} {'avec ticebot':>13}"]
     for key, label in rows:
-        out.append(f"{label:32} {result['without_bot'][key]!s:>14} {result['with_bot'][key]!s:>14}")
+        out.append(f"{label:34} {result['without_bot'][key]!s:>12} {result['with_bot'][key]!s:>13}")
     return "\n".join(out)

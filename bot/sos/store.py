@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Channel, Question, ScheduledStep
+from bot.durations import parse_duration
 from bot.refs import ChannelRef, ThreadRef
 
-LADDER_KINDS = ("sos.nudge", "sos.referent", "sos.trainers", "sos.breach")
+# Scheduled-step kinds of the escalation policy (one per level target), of a claim's chase, of the breach.
+LEVEL_KINDS = ("sos.nudge", "sos.oncall", "sos.referent", "sos.resource", "sos.trainers", "sos.coordinator")
+CLAIM_KINDS = ("sos.claim_reminder", "sos.claim_lapse")
+BREACH_KINDS = ("sos.breach", "sos.breach_coordinator")
+LADDER_KINDS = LEVEL_KINDS + CLAIM_KINDS + BREACH_KINDS
 
 
 async def question_in_thread(session: AsyncSession, thread: ThreadRef) -> Question | None:
@@ -51,3 +57,8 @@ async def channel_of_kind(session: AsyncSession, space_id: str, platform: str, k
         )
     ).scalar_one_or_none()
     return ChannelRef(row.platform, row.platform_channel_id) if row else None
+
+
+def schedule_after(session: AsyncSession, question: Question, kind: str, delay: str, now: datetime) -> None:
+    session.add(ScheduledStep(space_id=question.space_id, kind=kind, question_id=question.id,
+                              due_at=now + parse_duration(delay)))

@@ -22,26 +22,27 @@ def names(delivered) -> list[str]:  # type: ignore[no-untyped-def]
     return [d.template for d in delivered if d.template and not d.template.startswith("privacy/")]
 
 
-async def test_unanswered_question_climbs_the_whole_ladder_at_25_50_75_100_percent() -> None:
+async def test_unanswered_question_climbs_every_level_and_the_coordinator_is_warned_before_the_deadline() -> None:
     delivered = await replay_text(HEAD + "+5d\n")
     got = [(d.at.isoformat()[:16], d.template, d.to or d.channel) for d in delivered if d.template in names(delivered)]
     assert got == [
         ("2026-09-07T07:00", "sos/received", "sos"),
-        ("2026-09-08T07:00", "sos/nudge", "sos"),
-        ("2026-09-09T07:00", "sos/referent", "fabienne"),
-        ("2026-09-09T07:00", "sos/referent", "gilles"),
-        ("2026-09-10T07:00", "sos/trainers_alert", "formateurs"),
+        ("2026-09-08T07:00", "sos/nudge", "sos"),  # 25 %: the community
+        ("2026-09-09T07:00", "sos/referent", "fabienne"),  # 50 %: one named formateur (no rota: the referent)
+        ("2026-09-09T15:00", "sos/trainers_alert", "formateurs"),  # no /claim within 8 waking hours
+        ("2026-09-10T08:00", "sos/resource", "rita"),  # then the resource person, by name
+        ("2026-09-10T14:00", "sos/coordinator_warning", "claire"),  # 17 h before the deadline
+        ("2026-09-11T07:00", "sos/breach_thread", "sos"),  # 100 %: recorded and said
         ("2026-09-11T07:00", "sos/breach_coordinator", "claire"),
-        ("2026-09-11T07:00", "sos/breach_thread", "sos"),
     ]
     nudge = next(d for d in delivered if d.template == "sos/nudge")
     assert "@rita" in nudge.text  # the space's volunteer resource person is named
     alert = next(d for d in delivered if d.template == "sos/trainers_alert")
-    assert "@fabienne" in alert.text and "@gilles" in alert.text
+    assert "@gilles" in alert.text and "@fabienne" not in alert.text  # fabienne was already asked
 
 
 async def test_a_trainer_reply_answers_the_question_and_stops_the_ladder() -> None:
-    delivered = await replay_text(HEAD + "+1d12h\nfabienne reply: Essaie l'espace classe.\n+5d\n")
+    delivered = await replay_text(HEAD + "+1d6h\nfabienne reply: Essaie l'espace classe.\n+5d\n")
     assert names(delivered) == ["sos/received", "sos/nudge", "sos/solved_check"]
 
 
@@ -62,16 +63,24 @@ async def test_someone_else_ticking_does_not_resolve() -> None:
 async def test_resolu_by_the_asker_closes_and_reouvrir_restarts_the_clock() -> None:
     script = HEAD + "bruno reply: Essaie ça.\nalice reply: /resolu\n+3d\nalice reply: /reouvrir\n+1d\n"
     delivered = await replay_text(script)
-    assert names(delivered) == ["sos/received", "sos/resolved", "sos/reopened", "sos/nudge"]
+    assert names(delivered)[:4] == ["sos/received", "sos/resolved", "sos/reopened", "sos/nudge"]
     reopened = next(d for d in delivered if d.template == "sos/reopened")
     assert "14 septembre à 09:00" in reopened.text  # 10 Sept + 4 days
+    # A new delay over a (quiet) weekend: staff are asked at once, before the weekend, not on Monday.
+    assert [d.template for d in delivered if d.at == reopened.at and d.to] == ["sos/referent"]
 
 
-async def test_claim_stops_the_ladder_but_not_the_breach() -> None:
+async def test_a_claim_pauses_the_policy_is_chased_and_the_breach_stays() -> None:
     delivered = await replay_text(HEAD + "+1h\nfabienne reply: /claim\n+5d\n")
-    assert names(delivered) == ["sos/received", "sos/claimed", "sos/breach_coordinator", "sos/breach_thread"]
+    assert names(delivered) == ["sos/received", "sos/claimed", "sos/claim_reminder", "sos/nudge", "sos/referent",
+                                "sos/trainers_alert", "sos/resource", "sos/coordinator_warning", "sos/breach_thread",
+                                "sos/breach_coordinator"]
+    reminder = next(d for d in delivered if d.template == "sos/claim_reminder")
+    assert reminder.to == "fabienne"
+    referent = next(d for d in delivered if d.template == "sos/referent")
+    assert referent.to == "gilles"  # the claim lapsed: someone else is asked
     breach = next(d for d in delivered if d.template == "sos/breach_thread")
-    assert "@fabienne" in breach.text  # the thread is told who is now on it
+    assert "claire s'en occupe" in breach.text  # the thread is told who is now on it
 
 
 async def test_refusals_are_polite_and_change_nothing() -> None:

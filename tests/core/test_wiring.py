@@ -29,7 +29,8 @@ def test_every_capability_is_wired_once_in_order() -> None:
 
 def test_registries_are_per_app() -> None:
     only_sos = build_registry(["sos"])
-    assert set(only_sos.commands) == {"sos", "resolu", "claim", "reouvrir", "sla"}
+    assert set(only_sos.commands) == {"sos", "resolu", "claim", "passer", "pas-resolu", "reouvrir", "sla", "absent",
+                                      "permanence"}
     assert "declare" in build_registry().commands  # building a subset changed nothing global
     with pytest.raises(ValueError, match="unknown capabilities"):
         build_registry(["sos", "teleportation"])

@@ -1,0 +1,84 @@
+"""The SOS promise over a semester, pooled over seeds: the goals of issue 14, and the no-bot baseline.
+
+    .venv/bin/python bench/bench_sos_promise.py [--seeds 1-10] [--days 120] [--jobs 2] [--oncall-in-holidays]
+                                                [--policy '{"loop": 1}']
+
+Each seed runs `ticebot simulate --days N --seed S --json` (both runs: without and with the bot, on the
+same questions and absences) in a subprocess; the script pools the questions of all seeds and prints
+the figures beside the goals: ≥ 99.5 % answered within the delay pooled, no seed below 98 %, ≤ 2
+personal pings per question on average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+GOALS = {"pooled": 0.995, "worst_seed": 0.98, "pings": 2.0}
+
+
+def seeds_of(text: str) -> list[int]:
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def run_seed(seed: int, days: int, holidays: bool, policy: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bot.cli", "simulate", "--days", str(days), "--seed", str(seed), "--json"]
+    if holidays:
+        command.append("--oncall-in-holidays")
+    if policy:
+        command += ["--policy", policy]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def pooled(results: list[dict[str, Any]], side: str) -> dict[str, float]:
+    questions = sum(r[side]["questions"] for r in results)
+    within = sum(r[side]["questions"] - r[side]["breaches"] for r in results)
+    pings = sum(r[side]["personal_pings_per_question"] * r[side]["questions"] for r in results)
+    return {"questions": questions, "ratio": within / questions, "pings": pings / questions,
+            "worst": min(r[side]["answered_within_deadline_ratio"] for r in results)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="1-10")
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--oncall-in-holidays", action="store_true")
+    parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
+    args = parser.parse_args()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(lambda s: run_seed(s, args.days, args.oncall_in_holidays, args.policy),
+                                seeds_of(args.seeds)))
+    print(f"{'seed':>4} {'questions':>9} {'no bot':>8} {'ticebot':>8} {'breaches':>8} {'warned':>7} {'pings/q':>8} "
+          f"{'ack h':>6}")
+    for r in results:
+        w, b = r["without_bot"], r["with_bot"]
+        warned = b["coordinator_warned_in_time_ratio"]
+        print(f"{r['seed']:>4} {b['questions']:>9} {w['answered_within_deadline_ratio']:>8.4f} "
+              f"{b['answered_within_deadline_ratio']:>8.4f} {b['breaches']:>8} {'-' if warned is None else warned:>7} "
+              f"{b['personal_pings_per_question']:>8.3f} {b['median_ack_hours'] or '-':>6}")
+    base, bot = pooled(results, "without_bot"), pooled(results, "with_bot")
+    print(f"\npooled over seeds {args.seeds}, {args.days} days, {bot['questions']} questions"
+          f"{' (on call reachable in holidays)' if args.oncall_in_holidays else ''}"
+          f"{f', policy {args.policy}' if args.policy else ''}:")
+    print(f"  answered within the delay: no bot {base['ratio']:.4f} | ticebot {bot['ratio']:.4f} "
+          f"(goal ≥ {GOALS['pooled']}) {'OK' if bot['ratio'] >= GOALS['pooled'] else 'NOT MET'}")
+    print(f"  worst seed:                no bot {base['worst']:.4f} | ticebot {bot['worst']:.4f} "
+          f"(goal ≥ {GOALS['worst_seed']}) {'OK' if bot['worst'] >= GOALS['worst_seed'] else 'NOT MET'}")
+    print(f"  personal pings / question: ticebot {bot['pings']:.3f} (goal ≤ {GOALS['pings']}) "
+          f"{'OK' if bot['pings'] <= GOALS['pings'] else 'NOT MET'}")
+    print(f"  wall time {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

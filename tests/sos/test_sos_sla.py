@@ -1,0 +1,49 @@
+"""`/sla` and the SLA report: holders and since when, acknowledgement times, warnings, staff load."""
+
+from __future__ import annotations
+
+from sos_support import replay, rows, sent, team
+
+from bot.db.models import Question
+from bot.sos.sla_staff import holders, staff_report
+
+SCRIPT = team("oncall=fabienne,gilles") + """
+at 2026-09-07T09:00
+alice in sos: Comment partager un document sans ENT ?
+bruno in sos: Quel logiciel pour une carte mentale ?
++2d3h
+fabienne dm: /claim 1
++2h
+claire dm: /sla
+fabienne dm: /sla
+bruno dm: /sla
+"""
+
+
+async def test_sla_shows_who_holds_each_open_question_and_the_staff_load(database_url: str) -> None:
+    async with replay(database_url, SCRIPT) as run:
+        sla = sent(run, "sos/sla")
+        assert [d.to for d in sla] == ["claire", "fabienne"]
+        text = sla[0].text
+        assert "n°1" in text and "prise par fabienne depuis le 9 septembre à 12:00" in text
+        assert "n°2" in text and "confiée à fabienne depuis le 9 septembre à 09:00, sans réponse" in text
+        assert "Prise en charge après sollicitation : médiane 3.0 h (1 prise)" in text
+        assert "Charge de l'équipe : 2 messages personnels, soit 1.0 par question" in text
+        assert "- fabienne : 2 messages, 2 questions" in text
+        assert [d.to for d in sent(run, "sos/refuse_sla")] == ["bruno"]
+
+
+async def test_the_report_is_a_query_over_assignments_and_escalations(database_url: str) -> None:
+    script = SCRIPT + "+4d\n"
+    async with replay(database_url, script) as run:
+        assert run.app is not None
+        async with run.app.db.transaction() as session:
+            report = await staff_report(session, run.clock.now(), "demo")
+            held = await holders(session, "demo")
+        questions = await rows(run, Question)
+        pinged = sum(row["pings"] for row in report.load)  # type: ignore[misc]
+        assert report.pings == pinged and report.pings_per_question == round(pinged / len(questions), 3)
+        # Both questions breached; the coordinator was warned in time for both.
+        assert (report.coordinator_needed, report.coordinator_warned_in_time) == (2, 2)
+        assert report.acknowledged == 1 and report.median_ack_hours == 3.0
+        assert {h.state for h in held} <= {"offered", "acknowledged", "community"} and len(held) == 2
