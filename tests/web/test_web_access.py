@@ -42,7 +42,7 @@ SHOWS = {
     ("home", "outsider"): ["aucun espace"],
     ("home", "other_coordinator"): ["/espace/maths"],
     "home": ["/espace/lettres"],
-    "dashboard": ["Quelle appli pour enregistrer", "Comment récupérer les travaux rendus", "thomas",
+    "dashboard": ["Quelle appli pour enregistrer", "Comment récupérer les travaux rendus", "qui la tient",
                   "id=\"couverture\"", "id=\"participation\"", "data:image/png;base64,"],
     "trainer": ["A1-3", "chloe"],  # chloe (group A) waits for fabienne; david (group B) waits for gilles
     ("portfolio", "member"): ["B2-3", 'class="state-validated">validée'],
