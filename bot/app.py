@@ -33,7 +33,8 @@ class TicebotApp:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.core = Core(db, clock, default_language=settings.bot.language, registry=registry)
+        self.core = Core(db, clock, default_language=settings.bot.language, registry=registry,
+                         default_timezone=settings.bot.timezone)
         self.adapters: dict[str, Adapter] = {}
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()

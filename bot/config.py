@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.durations import parse_duration
+from bot.timezones import DEFAULT_TIMEZONE, check_timezone
 
 ROLE_NAMES = ("member", "tutor", "trainer", "coordinator", "resource")
 
@@ -79,7 +80,7 @@ class ReviewPolicy(_Strict):
 
 
 class DigestPolicy(_Strict):
-    cron: str = "0 8 * * mon"  # minute hour day month weekday, Europe/Paris
+    cron: str = "0 8 * * mon"  # minute hour day month weekday, in the space's timezone
     enabled: bool = True
 
 
@@ -87,7 +88,7 @@ class SpaceConfig(_Strict):
     id: str
     referential: str = "c2i2e"
     language: Literal["fr", "en"] = "fr"
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIMEZONE  # when absent from the file: [bot] timezone (see Settings)
     privacy_notice: str = ""
     retention_days: int = 730
     sos: SosPolicy = Field(default_factory=SosPolicy)
@@ -100,6 +101,11 @@ class SpaceConfig(_Strict):
     # channel kind -> platform channel id; kinds: sos, general, announcements, trainers (alias formateurs)
     matrix: dict[str, str] = Field(default_factory=dict)
     discord: dict[str, str | int | dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
 
     @field_validator("roles")
     @classmethod
@@ -116,8 +122,13 @@ class DatabaseConfig(_Strict):
 
 class BotConfig(_Strict):
     language: Literal["fr", "en"] = "fr"
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIMEZONE  # the default of every space
     log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
 
 
 class MatrixConfig(_Strict):
@@ -159,6 +170,13 @@ class Settings(_Strict):
     matrix: MatrixConfig | None = None
     discord: DiscordConfig | None = None
     spaces: list[SpaceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _space_timezones(self) -> Settings:
+        for space in self.spaces:
+            if "timezone" not in space.model_fields_set:
+                space.timezone = self.bot.timezone
+        return self
 
     def space(self, space_id: str) -> SpaceConfig:
         for space in self.spaces:

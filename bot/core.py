@@ -35,6 +35,7 @@ from bot.refs import ChannelRef, ThreadRef, UserRef
 from bot.registry import Registry
 from bot.spaces import sync_spaces, upsert_channel
 from bot.sweep import next_due, sweep
+from bot.timezones import DEFAULT_TIMEZONE, write_in, writing_in
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def _parse_space_config(key: str, settings_json: str) -> SpaceConfig:
 
 class Core:
     def __init__(
-        self, db: Database, clock: Clock, default_language: str = "fr", registry: Registry | None = None
+        self, db: Database, clock: Clock, default_language: str = "fr", registry: Registry | None = None,
+        default_timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         if registry is None:
             from bot.wiring import build_registry
@@ -64,6 +66,7 @@ class Core:
         self.db = db
         self.clock = clock
         self.default_language = default_language
+        self.default_timezone = default_timezone
         self.registry = registry
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
@@ -127,6 +130,10 @@ class Core:
         return True
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
+        with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
+            return await self._handle_in_zone(session, event)
+
+    async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
         now = self.clock.now()
         if not await self._claim(session, _event_platform(event), event.event_id, now):
             return False
@@ -207,6 +214,7 @@ class Core:
             space = await session.get(Space, space_ids[0]) if space_ids else None
         roles: set[str] = set()
         if space is not None:
+            write_in(self.space_config(space).timezone)
             roles = await roles_of(session, space.id, member.id)
             if not roles:
                 await ensure_role(session, space.id, member.id, "member")

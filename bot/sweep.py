@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.models import Outbox, ScheduledStep
+from bot.db.models import Outbox, ScheduledStep, Space
 from bot.hooks import StepRun
+from bot.timezones import writing_in
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -55,9 +56,12 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
         if handler is None:
             log.error("no handler for step kind %s", step.kind)
             continue
+        space = await session.get(Space, step.space_id)
+        zone = core.space_config(space).timezone if space is not None else core.default_timezone
         try:
-            async with session.begin_nested():
-                await handler(StepRun(core=core, session=session, step=step, now=now))
+            with writing_in(zone):
+                async with session.begin_nested():
+                    await handler(StepRun(core=core, session=session, step=step, now=now))
         except Exception:
             log.exception("step %s (%s) failed; marked failed", step.id, step.kind)
             step.state = "failed"

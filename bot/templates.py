@@ -7,15 +7,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.refs import UserRef
+from bot.timezones import writing_zone
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 LANGUAGES = ("fr", "en")
-PARIS = ZoneInfo("Europe/Paris")
 
 _MONTHS_FR = [
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -35,14 +34,14 @@ class Rendered:
 
 
 def _format_dt(lang: str, value: datetime) -> str:
-    local = value.astimezone(PARIS)
+    local = value.astimezone(writing_zone())
     if lang == "en":
         return f"{_MONTHS_EN[local.month - 1]} {local.day}, {local:%H:%M}"
     return f"{local.day} {_MONTHS_FR[local.month - 1]} à {local:%H:%M}"
 
 
 def _format_month(lang: str, value: datetime) -> str:
-    local = value.astimezone(PARIS)
+    local = value.astimezone(writing_zone())
     months = _MONTHS_EN if lang == "en" else _MONTHS_FR
     return f"{months[local.month - 1]} {local.year}"
 

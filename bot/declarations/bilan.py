@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Declaration, Member, Review, Role, Space
 from bot.referential import Referential
+from bot.timezones import DEFAULT_TIMEZONE, zone
 
 NOT_DECLARED = "not_declared"
 STATE_FR = {"declared": "déclarée", "in_review": "en examen", "validated": "validée", "not_validated": "non validée",
@@ -54,6 +55,7 @@ async def bilan_rows(session: AsyncSession, space_id: str, ref: Referential) -> 
         extra = await session.get(Member, member_id)
         if extra is not None and extra.erased_at is None:
             members.append(extra)
+    tz = zone(str((space.settings or {}).get("timezone") or DEFAULT_TIMEZONE))  # the jury reads local dates
     rows: list[BilanRow] = []
     for member in members:
         latest: dict[str, Declaration] = {}
@@ -78,7 +80,7 @@ async def bilan_rows(session: AsyncSession, space_id: str, ref: Referential) -> 
                 domain=competence.domain, code=competence.code,
                 label=decl.label if decl is not None else competence.label,
                 state=decl.state if decl is not None else NOT_DECLARED,
-                date=decl.updated_at.date().isoformat() if decl is not None else "",
+                date=decl.updated_at.astimezone(tz).date().isoformat() if decl is not None else "",
                 validator=validator,
             ))
     return rows
