@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -180,14 +179,11 @@ def _settings(path: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def run(config: Annotated[Path, typer.Option("--config", "-c")] = Path("ticebot.toml")) -> None:
     """Lance le bot avec les adaptateurs configurés (Matrix, Discord)."""
+    from bot.logs import configure_logging
     from bot.runner import run_from_settings
 
     settings = _settings(config)
-    logging.basicConfig(level=settings.bot.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
-        # matrix-nio logs every event of every sync at INFO ("handling event of type …"), alembic its plugins.
-        for noisy in ("nio", "alembic.runtime.plugins"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.bot)
     try:
         asyncio.run(run_from_settings(settings))
     except ConfigError as exc:

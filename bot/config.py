@@ -123,7 +123,14 @@ class DatabaseConfig(_Strict):
 class BotConfig(_Strict):
     language: Literal["fr", "en"] = "fr"
     timezone: str = DEFAULT_TIMEZONE  # the default of every space
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The database drivers' loggers write SQL parameters and result rows (message texts): off unless asked.
+    log_database: bool = False
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
