@@ -97,17 +97,23 @@ def purge_exports() -> int:
 @on_step(STEP)
 async def retention(run: StepRun) -> None:
     space = await run.session.get(Space, run.step.space_id)
+    if space is None:
+        return
+    cfg = run.core.space_config(space)
+    # Armed first and outside the purge's own savepoint: if the purge fails, its rollback must not take
+    # tomorrow's run with it (the purge would stay off until the next restart).
+    await arm(run.session, space.id, run.now + timedelta(minutes=1), cfg.timezone)
     try:
-        if space is None:
-            return
-        cfg = run.core.space_config(space)
-        first = await run.session.scalar(select(func.min(Space.id)))
-        counts = await purge(run.session, space.id, cfg.retention_days, run.now, include_spaceless=first == space.id)
-        from bot.privacy.commands import expire_pending
+        async with run.session.begin_nested():
+            first = await run.session.scalar(select(func.min(Space.id)))
+            counts = await purge(run.session, space.id, cfg.retention_days, run.now,
+                                 include_spaceless=first == space.id)
+            from bot.privacy.commands import expire_pending
 
-        await expire_pending(run.session, run.now)
-        counts["exports"] = purge_exports()
-        log.info("privacy: retention in space %s: %s", space.id, counts)
-    finally:
-        if space is not None:
-            await arm(run.session, space.id, run.now + timedelta(minutes=1), run.core.space_config(space).timezone)
+            await expire_pending(run.session, run.now)
+            counts["exports"] = purge_exports()
+    except Exception:
+        log.exception("privacy: retention in space %s failed; next run armed", space.id)
+        run.step.state = "failed"
+        return
+    log.info("privacy: retention in space %s: %s", space.id, counts)
