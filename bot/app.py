@@ -77,19 +77,27 @@ class TicebotApp:
 
     async def run_forever(self) -> None:
         while not self._stopping:
+            # Cleared before the pass, not after: an event submitted during the pass still wakes the next one.
+            self._wake.clear()
             try:
                 await self.run_once()
             except Exception:  # keep the promise running; the next pass retries what failed
                 log.exception("sweep/delivery pass failed")
-            due = await self._safe_next_due()
-            wait = MAX_IDLE_SECONDS
-            if due is not None:
-                wait = max(0.0, min(MAX_IDLE_SECONDS, (due - self.clock.now()).total_seconds()))
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await self.idle(await self.idle_seconds())
+
+    async def idle_seconds(self) -> float:
+        """How long the loop may sleep: until the earliest due time stored, a minute at most."""
+        due = await self._safe_next_due()
+        if due is None:
+            return MAX_IDLE_SECONDS
+        return max(0.0, min(MAX_IDLE_SECONDS, (due - self.clock.now()).total_seconds()))
+
+    async def idle(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when woken (a new event, an adapter registered, stop)."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     async def _safe_next_due(self) -> datetime | None:
         try:
