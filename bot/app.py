@@ -63,7 +63,25 @@ class TicebotApp:
         return app
 
     def register_adapter(self, adapter: Adapter) -> None:
+        """From now on the adapter's rows are delivered (it is logged in); the loop looks at once."""
         self.adapters[adapter.platform] = adapter
+        self._wake.set()
+
+    def unregister_adapter(self, adapter: Adapter) -> None:
+        """The connection is gone (the supervisor restarts it): its rows wait, untried, meanwhile."""
+        if self.adapters.get(adapter.platform) is adapter:
+            del self.adapters[adapter.platform]
+
+    def wake(self) -> None:
+        """Run a pass now (an adapter became ready, an operator put rows back in the queue)."""
+        self._wake.set()
+
+    async def next_due(self) -> datetime | None:
+        """The earliest time the loop has work: a step due, or a conversation that may send again."""
+        steps = await self.core.next_due(platforms=())
+        rows = await self.dispatcher.next_due()
+        candidates = [t for t in (steps, rows) if t is not None]
+        return min(candidates) if candidates else None
 
     async def submit(self, event: CoreEvent) -> bool:
         handled = await self.core.handle(event)
@@ -101,7 +119,7 @@ class TicebotApp:
 
     async def _safe_next_due(self) -> datetime | None:
         try:
-            return await self.core.next_due()
+            return await self.next_due()
         except Exception:
             log.exception("could not read the next due time")
             return None

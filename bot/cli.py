@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "bot.declarations.cli", "export_app"),
     ("digest", "bot.digest.cli", "digest_app"),
     ("member", "bot.privacy.cli", "member_app"),
+    ("outbox", "bot.outbox_cli", "outbox_app"),
 )
 
 

@@ -6,6 +6,7 @@ Adapters call `handle`; the scheduler calls `sweep`. Both are idempotent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -316,8 +317,9 @@ class Core:
     async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 50) -> int:
         return await sweep(self, now or self.clock.now(), limit, batch)
 
-    async def next_due(self) -> datetime | None:
-        return await next_due(self.db)
+    async def next_due(self, platforms: Collection[str] | None = None) -> datetime | None:
+        """Earliest due step or retry; `platforms` limits the outbox rows counted (None: all, () : none)."""
+        return await next_due(self.db, platforms)
 
     async def member_by_user(self, session: AsyncSession, user: UserRef) -> Member | None:
         return (

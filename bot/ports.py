@@ -23,11 +23,21 @@ class RetryLater(Exception):
         self.retry_after = retry_after
 
 
+class NotAttempted(RetryLater):
+    """The platform was not asked at all (not connected yet) or told us when to come back (a rate
+    limit): retry after `retry_after`, and do not count it as a failed attempt, so a long outage or a
+    rate-limit storm never turns queued messages into failed ones."""
+
+
 class DeliveryFailed(Exception):
     """Permanent failure (room gone, DMs closed with no fallback): recorded, not retried."""
 
 
 class Adapter(Protocol):
+    """`platform` names the outbox rows it delivers. An adapter may also have a `ready` attribute: while
+    it is False the dispatcher leaves its rows queued (untried, no attempt counted) and looks again
+    every few seconds. An adapter is only registered with the app once it can be asked at all."""
+
     platform: str
 
     async def deliver(self, action: CoreAction) -> str | None:

@@ -7,6 +7,7 @@ It is idempotent and safe to run from several instances: steps are taken with
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.models import Outbox, ScheduledStep, Space
 from bot.hooks import StepRun
+from bot.outbox_heads import earliest_head
 from bot.timezones import writing_in
 
 if TYPE_CHECKING:
@@ -68,13 +70,16 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
     return len(steps)
 
 
-async def next_due(db: Database) -> datetime | None:
-    """The earliest time anything needs doing: a pending step or an outbox row waiting for a retry."""
+async def next_due(db: Database, platforms: Collection[str] | None = None) -> datetime | None:
+    """The earliest time anything needs doing: a pending step, or a conversation's oldest unsent row
+    waiting for its (re)try on one of `platforms` (None: on any platform)."""
     async with db.transaction() as session:
         step = await session.scalar(select(func.min(ScheduledStep.due_at)).where(ScheduledStep.state == "pending"))
-        out = await session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
+        if platforms is None:
+            platforms = list((await session.execute(
+                select(Outbox.platform).where(Outbox.status == "pending").distinct())).scalars())
+        out = await earliest_head(session, platforms)
+    if step is not None and step.tzinfo is None:  # func.min bypasses the column type on some drivers
+        step = step.replace(tzinfo=UTC)
     candidates = [t for t in (step, out) if t is not None]
-    if not candidates:
-        return None
-    # func.min bypasses the column type on some drivers: make sure the value is aware UTC.
-    return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in candidates)
+    return min(candidates) if candidates else None

@@ -35,7 +35,7 @@ async def test_killing_the_engine_between_any_two_steps_loses_and_duplicates_not
             if rng.random() < 0.5:
                 await app.core.sweep()  # steps fired, outbox written, nothing delivered: then crash
                 if rng.random() < 0.5:
-                    await app.dispatcher._claim("console")  # a row claimed and never delivered
+                    await app.dispatcher.claim(1)  # a row claimed and never delivered
                 await app.close()
                 app, adapter, clock = await make_app(url, clock=clock)
                 adapters.append(adapter)
