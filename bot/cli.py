@@ -28,6 +28,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("digest", "bot.digest.cli", "digest_app"),
     ("member", "bot.privacy.cli", "member_app"),
     ("outbox", "bot.outbox_cli", "outbox_app"),
+    ("events", "bot.events_cli", "events_app"),
 )
 
 

@@ -98,6 +98,24 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime]
 
 
+class EventFailure(Base):
+    """A handler that failed on an event: the post is kept, the failing step can be replayed
+    (`ticebot events replay`). handler is "core" (the event could not be stored at all: then the event is
+    not marked processed and a redelivery is handled afresh), "/name" (a command) or an observer's
+    dotted name. Only the exception's type is kept: its text may quote the message."""
+
+    __tablename__ = "event_failures"
+    __table_args__ = (UniqueConstraint("platform", "event_id", "handler"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    handler: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), default=None)
+    error: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot import cli
 
-EXPECTED = {"db", "referential", "tagging", "tag", "export", "digest", "member", "outbox", "demo", "replay",
+EXPECTED = {"db", "referential", "tagging", "tag", "export", "digest", "member", "outbox", "events", "demo", "replay",
             "simulate", "run"}
 
 

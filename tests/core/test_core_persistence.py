@@ -44,13 +44,14 @@ async def test_state_and_outbox_commit_together_or_not_at_all(database_url: str,
         monkeypatch.setattr(questions, "schedule_ladder", broken)
         await app.submit(question("ev-1"))
         await app.run_once()
-        # Nothing half-written: no question, no ladder, only the polite apology.
+        # Nothing half-written: no question, no ladder; the post is kept and the apology says so.
         assert await count(app, Question) == 0
+        assert await count(app, Post) == 1
         async with app.db.transaction() as session:
             ladder = await session.scalar(select(func.count()).select_from(ScheduledStep)
                                           .where(ScheduledStep.kind.like("sos.%")))
         assert ladder == 0
-        assert adapter.templates() == ["errors/internal"]
+        assert adapter.templates() == ["errors/post_failed"]
         # And the failed event is not handled twice.
         assert await app.submit(question("ev-1")) is False
     finally:
