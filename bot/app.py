@@ -20,6 +20,7 @@ from bot.db.database import Database
 from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
+from bot.limits import use_limits
 from bot.ports import Adapter
 from bot.registry import Registry
 
@@ -31,6 +32,7 @@ MAX_IDLE_SECONDS = 60.0
 class TicebotApp:
     def __init__(self, settings: Settings, db: Database, clock: Clock, registry: Registry | None = None) -> None:
         self.settings = settings
+        use_limits(settings.limits)
         self.db = db
         self.clock = clock
         self.core = Core(db, clock, default_language=settings.bot.language, registry=registry,

@@ -138,6 +138,15 @@ class BotConfig(_Strict):
         return check_timezone(value)
 
 
+class LimitsConfig(_Strict):
+    """How much of people's words a message of the bot may quote (everything is stored in full)."""
+
+    quote_chars: int = Field(default=300, ge=40, le=4000)  # a question, comment or answer quoted
+    trace_chars: int = Field(default=1000, ge=40, le=4000)  # a declaration's trace shown to a validator
+    echo_chars: int = Field(default=40, ge=10, le=400)  # a mistyped command or code repeated back
+    quote_lines: int = Field(default=8, ge=1, le=100)
+
+
 class MatrixConfig(_Strict):
     homeserver: str
     user_id: str
@@ -174,6 +183,7 @@ class DiscordConfig(_Strict):
 class Settings(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     matrix: MatrixConfig | None = None
     discord: DiscordConfig | None = None
     spaces: list[SpaceConfig] = Field(default_factory=list)

@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.limits import excerpt
 from bot.refs import UserRef
 from bot.timezones import writing_zone
 
@@ -74,6 +75,8 @@ def _environment(lang: str) -> Environment:
     env.filters["dt"] = lambda v: _format_dt(lang, v)
     env.filters["month"] = lambda v: _format_month(lang, v)
     env.filters["delta"] = lambda v: _format_delta(lang, v)
+    # Every quote of what someone wrote goes through this filter (see bot/limits.py).
+    env.filters["excerpt"] = lambda v, size="quote", link="": excerpt(v, size, link, lang)
     return env
 
 
