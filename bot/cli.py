@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+import adapters.console as console_adapter
 from bot.config import ConfigError
 
 app = typer.Typer(help="ticebot — SOS TICE, compétences et communautés de pratique.", no_args_is_help=True,
@@ -83,7 +84,7 @@ def build_app() -> typer.Typer:
     return _mount(target)
 
 
-DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "adapters" / "console" / "scenarios" / "demo.tice"
+DEMO_SCRIPT = Path(console_adapter.__file__).resolve().parent / "scenarios" / "demo.tice"  # package data
 
 
 async def _replay(script: str, json_lines: bool, interactive: bool, echo: bool) -> int:

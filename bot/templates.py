@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.limits import excerpt
 from bot.refs import UserRef
+from bot.resources import PROMPTS_DIR
 from bot.timezones import writing_zone
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 LANGUAGES = ("fr", "en")
 
 _MONTHS_FR = [
