@@ -41,6 +41,8 @@ class TicebotApp:
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._in_flight: set[asyncio.Task[bool]] = set()
+        self._closed = False
 
     @classmethod
     async def create(
@@ -69,10 +71,9 @@ class TicebotApp:
         self.adapters[adapter.platform] = adapter
         self._wake.set()
 
-    def unregister_adapter(self, adapter: Adapter) -> None:
+    def unregister_platform(self, platform: str) -> None:
         """The connection is gone (the supervisor restarts it): its rows wait, untried, meanwhile."""
-        if self.adapters.get(adapter.platform) is adapter:
-            del self.adapters[adapter.platform]
+        self.adapters.pop(platform, None)
 
     def wake(self) -> None:
         """Run a pass now (an adapter became ready, an operator put rows back in the queue)."""
@@ -86,7 +87,17 @@ class TicebotApp:
         return min(candidates) if candidates else None
 
     async def submit(self, event: CoreEvent) -> bool:
-        handled = await self.core.handle(event)
+        """Handle an event from an adapter. The handling runs to its commit even if the caller is
+        cancelled (a client library stopping, SIGTERM): `close` waits for it, so no transaction is cut
+        in the middle and no half-reset connection is left to the pool."""
+        if self._closed:
+            log.warning("event %s arrived after shutdown began; not handled (the platform redelivers it)",
+                        event.event_id)
+            return False
+        task = asyncio.create_task(self.core.handle(event), name=f"event {event.event_id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        handled = await asyncio.shield(task)
         self._wake.set()
         return handled
 
@@ -156,8 +167,14 @@ class TicebotApp:
         async with self.db.transaction() as session:
             return list((await session.execute(select(Space.id).order_by(Space.id))).scalars())
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop the loop, let the events being handled commit, then close the database."""
         self.stop()
+        self._closed = True
+        if self._in_flight:
+            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=grace)
+            if hanging:
+                log.warning("%d event(s) still being handled after %.0fs; closing anyway", len(hanging), grace)
         await self.db.dispose()
 
 

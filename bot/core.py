@@ -41,6 +41,8 @@ from bot.timezones import DEFAULT_TIMEZONE, write_in, writing_in
 
 log = logging.getLogger(__name__)
 
+CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
+
 def _event_platform(event: CoreEvent) -> str:
     if isinstance(event, PostCreated):
         return event.author.platform
@@ -118,27 +120,34 @@ class Core:
         Every outcome leaves a log line or a row: handled, already handled (DEBUG), a failing handler
         (ERROR + event_failures row, the post kept), or an event that could not be stored at all.
         """
-        try:
-            return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
-        except IntegrityError:
-            return await self._integrity_conflict(event)
-        except Exception as exc:
-            log.error("event %s:%s could not be stored (%s); nothing recorded, a redelivery is handled afresh\n%s",
-                      _event_platform(event), event.event_id, type(exc).__name__, stack_only(exc))
-            await self._record_unstored(event, exc)
-            return True
-
-    async def _integrity_conflict(self, event: CoreEvent) -> bool:
-        """A unique constraint refused the event's transaction: another instance handled it, or a bug."""
-        platform = _event_platform(event)
-        async with self.db.transaction() as session:
-            seen = await session.get(ProcessedEvent, (platform, event.event_id)) is not None
-        if seen:
-            log.info("event %s:%s was handled by another instance meanwhile", platform, event.event_id)
-            return False
-        log.error("event %s:%s refused by a database constraint; nothing recorded", platform, event.event_id)
-        await self._record_unstored(event, IntegrityError("", None, Exception()))
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
+            except IntegrityError:
+                if await self._seen(event):
+                    log.info("event %s:%s was handled by another instance meanwhile", _event_platform(event),
+                             event.event_id)
+                    return False
+                if attempt < CONFLICT_RETRIES:
+                    # Another event created the same row at the same time (a new member writing twice,
+                    # two instances): nothing was committed, and the retry finds that row.
+                    log.info("event %s:%s met a concurrent insert; retry %d", _event_platform(event),
+                             event.event_id, attempt)
+                    continue
+                log.error("event %s:%s refused by a database constraint; nothing recorded",
+                          _event_platform(event), event.event_id)
+                await self._record_unstored(event, IntegrityError("", None, Exception()))
+                return True
+            except Exception as exc:
+                log.error("event %s:%s could not be stored (%s); nothing recorded, a redelivery is handled afresh"
+                          "\n%s", _event_platform(event), event.event_id, type(exc).__name__, stack_only(exc))
+                await self._record_unstored(event, exc)
+                return True
         return True
+
+    async def _seen(self, event: CoreEvent) -> bool:
+        async with self.db.transaction() as session:
+            return await session.get(ProcessedEvent, (_event_platform(event), event.event_id)) is not None
 
     async def _claim(self, session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
         if await session.get(ProcessedEvent, (platform, event_id)) is not None:
