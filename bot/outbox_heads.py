@@ -27,7 +27,7 @@ def _is_head() -> ColumnElement[bool]:
 
 async def due_heads(session: AsyncSession, platforms: Collection[str], now: datetime, limit: int,
                     lock: bool) -> list[Outbox]:
-    """Up to `limit` rows to send now, oldest first, at most one per conversation.
+    """Up to `limit` rows to send now, the longest due first, at most one per conversation.
 
     `lock` (PostgreSQL): rows another instance is claiming are skipped, not waited for.
     """
@@ -37,7 +37,9 @@ async def due_heads(session: AsyncSession, platforms: Collection[str], now: date
         select(Outbox)
         .where(Outbox.status == "pending", Outbox.platform.in_(list(platforms)), Outbox.next_attempt_at <= now,
                _is_head())
-        .order_by(Outbox.id)
+        # By due time, as ix_outbox_due is ordered: by id, PostgreSQL would walk the primary key through
+        # the whole delivered history to find the few pending rows.
+        .order_by(Outbox.next_attempt_at, Outbox.id)
         .limit(limit)
     )
     if lock:
