@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -81,6 +82,8 @@ async def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     ok = True
+    data = tempfile.TemporaryDirectory(prefix="ticebot-soak-data-")
+    os.environ["TICEBOT_DATA_DIR"] = data.name  # the digests' charts, not in the current folder
     with tempfile.TemporaryDirectory() as tmp:
         ok &= await one("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'soak.db'}", args.weeks)
     if not args.no_postgres:

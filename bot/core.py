@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
+
 def _event_platform(event: CoreEvent) -> str:
     if isinstance(event, PostCreated):
         return event.author.platform
