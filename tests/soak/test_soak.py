@@ -5,8 +5,11 @@ TICEBOT_SOAK_WEEKS sets the length (2 by default, as in CI); bench/bench_soak.py
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections import Counter, defaultdict
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from soak_world import BROKEN_ROOM, SoakResult, run_soak
@@ -16,16 +19,26 @@ from bot.events import PostCreated
 WEEKS = int(os.environ.get("TICEBOT_SOAK_WEEKS", "2"))
 
 
+def _root_conftest() -> ModuleType:
+    """tests/conftest.py under a name of its own: several conftest modules share the name "conftest"."""
+    spec = importlib.util.spec_from_file_location("ticebot_tests_conftest", Path(__file__).parents[1] / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def soak(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SoakResult:
+    """One soak per database for all the checks below (module scope: the run is the expensive part)."""
     import asyncio
     import uuid
 
-    from conftest import PG_HOST, PG_PORT, PG_USER, _pg_admin, require_postgres
-
+    root = _root_conftest()
+    PG_HOST, PG_PORT, PG_USER, _pg_admin = root.PG_HOST, root.PG_PORT, root.PG_USER, root._pg_admin  # noqa: N806
     if request.param == "sqlite":
         return asyncio.run(run_soak(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('soak') / 'soak.db'}", WEEKS))
-    require_postgres()
+    root.require_postgres()
     name = f"ticebot_soak_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     try:
