@@ -20,6 +20,7 @@ from bot.db.database import Database
 from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
+from bot.limits import use_limits
 from bot.ports import Adapter
 from bot.registry import Registry
 
@@ -31,13 +32,17 @@ MAX_IDLE_SECONDS = 60.0
 class TicebotApp:
     def __init__(self, settings: Settings, db: Database, clock: Clock, registry: Registry | None = None) -> None:
         self.settings = settings
+        use_limits(settings.limits)
         self.db = db
         self.clock = clock
-        self.core = Core(db, clock, default_language=settings.bot.language, registry=registry)
+        self.core = Core(db, clock, default_language=settings.bot.language, registry=registry,
+                         default_timezone=settings.bot.timezone)
         self.adapters: dict[str, Adapter] = {}
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._in_flight: set[asyncio.Task[bool]] = set()
+        self._closed = False
 
     @classmethod
     async def create(
@@ -62,10 +67,38 @@ class TicebotApp:
         return app
 
     def register_adapter(self, adapter: Adapter) -> None:
+        """From now on the adapter's rows are delivered (it is logged in); the loop looks at once."""
         self.adapters[adapter.platform] = adapter
+        self._wake.set()
+
+    def unregister_platform(self, platform: str) -> None:
+        """The connection is gone (the supervisor restarts it): its rows wait, untried, meanwhile."""
+        self.adapters.pop(platform, None)
+
+    def wake(self) -> None:
+        """Run a pass now (an adapter became ready, an operator put rows back in the queue, another
+        instance queued rows for our adapters)."""
+        self._wake.set()
+
+    async def next_due(self) -> datetime | None:
+        """The earliest time the loop has work: a step due, or a conversation that may send again."""
+        steps = await self.core.next_due(platforms=())
+        rows = await self.dispatcher.next_due()
+        candidates = [t for t in (steps, rows) if t is not None]
+        return min(candidates) if candidates else None
 
     async def submit(self, event: CoreEvent) -> bool:
-        handled = await self.core.handle(event)
+        """Handle an event from an adapter. The handling runs to its commit even if the caller is
+        cancelled (a client library stopping, SIGTERM): `close` waits for it, so no transaction is cut
+        in the middle and no half-reset connection is left to the pool."""
+        if self._closed:
+            log.warning("event %s arrived after shutdown began; not handled (the platform redelivers it)",
+                        event.event_id)
+            return False
+        task = asyncio.create_task(self.core.handle(event), name=f"event {event.event_id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        handled = await asyncio.shield(task)
         self._wake.set()
         return handled
 
@@ -76,33 +109,37 @@ class TicebotApp:
 
     async def run_forever(self) -> None:
         while not self._stopping:
+            # Cleared before the pass, not after: an event submitted during the pass still wakes the next one.
+            self._wake.clear()
             try:
                 await self.run_once()
             except Exception:  # keep the promise running; the next pass retries what failed
                 log.exception("sweep/delivery pass failed")
-            due = await self._safe_next_due()
-            wait = MAX_IDLE_SECONDS
-            if due is not None:
-                wait = max(0.0, min(MAX_IDLE_SECONDS, (due - self.clock.now()).total_seconds()))
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await self.idle(await self.idle_seconds())
+
+    async def idle_seconds(self) -> float:
+        """How long the loop may sleep: until the earliest due time stored, a minute at most."""
+        due = await self._safe_next_due()
+        if due is None:
+            return MAX_IDLE_SECONDS
+        return max(0.0, min(MAX_IDLE_SECONDS, (due - self.clock.now()).total_seconds()))
+
+    async def idle(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when woken (a new event, an adapter registered, stop)."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     async def _safe_next_due(self) -> datetime | None:
         try:
-            return await self.core.next_due(set(self.adapters))
+            return await self.next_due()
         except Exception:
             log.exception("could not read the next due time")
             return None
 
     def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
-
-    def wake(self) -> None:
-        """Run a sweep and delivery pass now (e.g. rows another instance queued for our adapters)."""
         self._wake.set()
 
     async def kv_get(self, key: str) -> str | None:
@@ -131,8 +168,14 @@ class TicebotApp:
         async with self.db.transaction() as session:
             return list((await session.execute(select(Space.id).order_by(Space.id))).scalars())
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop the loop, let the events being handled commit, then close the database."""
         self.stop()
+        self._closed = True
+        if self._in_flight:
+            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=grace)
+            if hanging:
+                log.warning("%d event(s) still being handled after %.0fs; closing anyway", len(hanging), grace)
         await self.db.dispose()
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+import adapters.console as console_adapter
 from bot.config import ConfigError
 
 app = typer.Typer(help="ticebot — SOS TICE, compétences et communautés de pratique.", no_args_is_help=True,
@@ -19,43 +20,73 @@ db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _mount() -> None:
-    """Sub-apps live beside their capability; a missing one must not break the others."""
-    from bot.referential.cli import referential_app
+# name, module, attribute: the sub-apps that live beside their capability. Each one must load: a sub-command
+# that silently disappears (a broken install, a typo in an import) is worse than a CLI that refuses to start.
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("referential", "bot.referential.cli", "referential_app"),
+    ("tagging", "bot.tagging.cli", "tagging_app"),
+    ("export", "bot.declarations.cli", "export_app"),
+    ("badge", "bot.declarations.cli", "badge_app"),
+    ("digest", "bot.digest.cli", "digest_app"),
+    ("member", "bot.privacy.cli", "member_app"),
+    ("outbox", "bot.outbox_cli", "outbox_app"),
+    ("events", "bot.events_cli", "events_app"),
+    ("web", "bot.web.cli", "web_app"),
+)
 
-    app.add_typer(referential_app, name="referential")
+
+class SubcommandUnavailable(Exception):
+    """A sub-command's module could not be loaded; the message names both."""
+
+
+def _load(name: str, module: str, attribute: str) -> typer.Typer:
     try:
-        from bot.tagging.cli import tag_command, tagging_app
-
-        app.add_typer(tagging_app, name="tagging")
-
-        @app.command("tag")
-        def tag(
-            texts: Annotated[list[str], typer.Argument(help="Texte(s) à étiqueter")],
-            referential: Annotated[str, typer.Option("--referential", "-r")] = "c2i2e",
-            json_out: Annotated[bool, typer.Option("--json")] = False,
-        ) -> None:
-            """Étiquette un texte avec les compétences d'un référentiel."""
-            tag_command(referential, texts, json_out)
-    except ImportError:  # pragma: no cover - tagging not installed in this build
-        pass
-    try:
-        from bot.declarations.cli import badge_app, export_app
-
-        app.add_typer(export_app, name="export")
-        app.add_typer(badge_app, name="badge")
-    except ImportError:  # pragma: no cover
-        pass
-    for module, name in (("bot.digest.cli", "digest_app"), ("bot.privacy.cli", "member_app"),
-                         ("bot.web.cli", "web_app")):
-        try:
-            sub = getattr(__import__(module, fromlist=[name]), name)
-            app.add_typer(sub, name=name.removesuffix("_app"))
-        except (ImportError, AttributeError):
-            pass
+        sub = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise SubcommandUnavailable(
+            f"ticebot : la sous-commande « {name} » ne peut pas être chargée ({module} : {exc})"
+        ) from exc
+    if not isinstance(sub, typer.Typer):
+        raise SubcommandUnavailable(f"ticebot : la sous-commande « {name} » ({module}.{attribute}) n'est pas une Typer")
+    return sub
 
 
-DEMO_SCRIPT = Path(__file__).resolve().parents[1] / "adapters" / "console" / "scenarios" / "demo.tice"
+def tag(
+    texts: Annotated[list[str], typer.Argument(help="Texte(s) à étiqueter")],
+    referential: Annotated[str, typer.Option("--referential", "-r")] = "c2i2e",
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Étiquette un texte avec les compétences d'un référentiel."""
+    from bot.tagging.cli import tag_command
+
+    tag_command(referential, texts, json_out)
+
+
+_mounted: set[int] = set()
+
+
+def _mount(target: typer.Typer | None = None) -> typer.Typer:
+    """Add every sub-app to `target` (the module's `app` by default), once; raises SubcommandUnavailable."""
+    target = app if target is None else target
+    if id(target) in _mounted:
+        return target
+    subs = [(name, _load(name, module, attribute)) for name, module, attribute in SUBCOMMANDS]
+    for name, sub in subs:
+        target.add_typer(sub, name=name)
+    target.command("tag")(tag)
+    _mounted.add(id(target))
+    return target
+
+
+def build_app() -> typer.Typer:
+    """A fresh `ticebot` app: the commands of this module plus every sub-app."""
+    target = typer.Typer(help=app.info.help, no_args_is_help=True, add_completion=False)
+    target.registered_commands.extend(_CORE_COMMANDS)
+    target.registered_groups.extend(_CORE_GROUPS)
+    return _mount(target)
+
+
+DEMO_SCRIPT = Path(console_adapter.__file__).resolve().parent / "scenarios" / "demo.tice"  # package data
 
 
 async def _replay(script: str, json_lines: bool, interactive: bool, echo: bool, database: str | None = None) -> int:
@@ -177,14 +208,11 @@ def _settings(path: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def run(config: Annotated[Path, typer.Option("--config", "-c")] = Path("ticebot.toml")) -> None:
     """Lance le bot avec les adaptateurs configurés (Matrix, Discord)."""
+    from bot.logs import configure_logging
     from bot.runner import run_from_settings
 
     settings = _settings(config)
-    logging.basicConfig(level=settings.bot.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
-        # matrix-nio logs every event of every sync at INFO ("handling event of type …"), alembic its plugins.
-        for noisy in ("nio", "alembic.runtime.plugins"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.bot)
     try:
         asyncio.run(run_from_settings(settings))
     except ConfigError as exc:
@@ -194,9 +222,18 @@ def run(config: Annotated[Path, typer.Option("--config", "-c")] = Path("ticebot.
         pass
 
 
+# What this module itself declares (before any _mount), for build_app.
+_CORE_COMMANDS = list(app.registered_commands)
+_CORE_GROUPS = list(app.registered_groups)
+
+
 def main() -> None:
-    _mount()
-    app()
+    try:
+        target = build_app()
+    except SubcommandUnavailable as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from exc
+    target()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.durations import parse_duration
 from bot.sos.policy import EscalationPolicy, read_legacy_ladder
+from bot.timezones import DEFAULT_TIMEZONE, check_timezone
 
 ROLE_NAMES = ("member", "tutor", "trainer", "coordinator", "resource")
 
@@ -65,7 +66,7 @@ class ReviewPolicy(_Strict):
 
 
 class DigestPolicy(_Strict):
-    cron: str = "0 8 * * mon"  # minute hour day month weekday, Europe/Paris
+    cron: str = "0 8 * * mon"  # minute hour day month weekday, in the space's timezone
     enabled: bool = True
 
 
@@ -74,7 +75,7 @@ class SpaceConfig(_Strict):
     name: str = ""  # shown to people (welcome); the id when empty
     referential: str = "c2i2e"
     language: Literal["fr", "en"] = "fr"
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIMEZONE  # when absent from the file: [bot] timezone (see Settings)
     privacy_notice: str = ""
     retention_days: int = 730
     sos: SosPolicy = Field(default_factory=SosPolicy)
@@ -92,6 +93,11 @@ class SpaceConfig(_Strict):
     def display_name(self) -> str:
         return self.name or self.id
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
     @field_validator("roles")
     @classmethod
     def _roles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -107,8 +113,29 @@ class DatabaseConfig(_Strict):
 
 class BotConfig(_Strict):
     language: Literal["fr", "en"] = "fr"
-    timezone: str = "Europe/Paris"
-    log_level: str = "INFO"
+    timezone: str = DEFAULT_TIMEZONE  # the default of every space
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The database drivers' loggers write SQL parameters and result rows (message texts): off unless asked.
+    log_database: bool = False
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class LimitsConfig(_Strict):
+    """How much of people's words a message of the bot may quote (everything is stored in full)."""
+
+    quote_chars: int = Field(default=300, ge=40, le=4000)  # a question, comment or answer quoted
+    trace_chars: int = Field(default=1000, ge=40, le=4000)  # a declaration's trace shown to a validator
+    echo_chars: int = Field(default=40, ge=10, le=400)  # a mistyped command or code repeated back
+    quote_lines: int = Field(default=8, ge=1, le=100)
 
 
 class VerifiedDevice(_Strict):
@@ -223,10 +250,18 @@ class Settings(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
     badges: BadgesConfig = Field(default_factory=BadgesConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     matrix: MatrixConfig | None = None
     discord: DiscordConfig | None = None
     web: WebConfig | None = None
     spaces: list[SpaceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _space_timezones(self) -> Settings:
+        for space in self.spaces:
+            if "timezone" not in space.model_fields_set:
+                space.timezone = self.bot.timezone
+        return self
 
     def space(self, space_id: str) -> SpaceConfig:
         for space in self.spaces:

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,8 @@ from bot.commands.parser import ParsedCommand, UnknownCommand
 from bot.config import SpaceConfig
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
-from bot.db.models import Channel, Member, Post, ProcessedEvent, Role, Space
+from bot.db.models import Channel, EventFailure, Member, Post, ProcessedEvent, Role, Space
+from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
 from bot.events import (
     CommandInvoked,
     CoreEvent,
@@ -36,8 +37,12 @@ from bot.refs import ChannelRef, ThreadRef, UserRef
 from bot.registry import Registry
 from bot.spaces import sync_spaces, upsert_channel
 from bot.sweep import next_due, sweep
+from bot.timezones import DEFAULT_TIMEZONE, write_in, writing_in
 
 log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
+
 
 def _event_platform(event: CoreEvent) -> str:
     if isinstance(event, PostCreated):
@@ -56,7 +61,8 @@ def _parse_space_config(key: str, settings_json: str) -> SpaceConfig:
 
 class Core:
     def __init__(
-        self, db: Database, clock: Clock, default_language: str = "fr", registry: Registry | None = None
+        self, db: Database, clock: Clock, default_language: str = "fr", registry: Registry | None = None,
+        default_timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         if registry is None:
             from bot.wiring import build_registry
@@ -65,6 +71,7 @@ class Core:
         self.db = db
         self.clock = clock
         self.default_language = default_language
+        self.default_timezone = default_timezone
         self.registry = registry
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
@@ -108,25 +115,53 @@ class Core:
     # ---- events --------------------------------------------------------------------------------
 
     async def handle(self, event: CoreEvent) -> bool:
-        """Handle one event; False when it was already handled (a replay changes nothing)."""
-        try:
-            return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
-        except IntegrityError:
-            # Two instances raced on the same event id: the other one handled it.
-            return False
-        except Exception:
-            log.exception("event %s failed; recording it without side effects", event.event_id)
-            await self._record_failure(event)
-            return True
+        """Handle one event; False when it changed nothing (already handled: a replay changes nothing).
+
+        Every outcome leaves a log line or a row: handled, already handled (DEBUG), a failing handler
+        (ERROR + event_failures row, the post kept), or an event that could not be stored at all.
+        """
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
+            except IntegrityError:
+                if await self._seen(event):
+                    log.info("event %s:%s was handled by another instance meanwhile", _event_platform(event),
+                             event.event_id)
+                    return False
+                if attempt < CONFLICT_RETRIES:
+                    # Another event created the same row at the same time (a new member writing twice,
+                    # two instances): nothing was committed, and the retry finds that row.
+                    log.info("event %s:%s met a concurrent insert; retry %d", _event_platform(event),
+                             event.event_id, attempt)
+                    continue
+                log.error("event %s:%s refused by a database constraint; nothing recorded",
+                          _event_platform(event), event.event_id)
+                await self._record_unstored(event, IntegrityError("", None, Exception()))
+                return True
+            except Exception as exc:
+                log.error("event %s:%s could not be stored (%s); nothing recorded, a redelivery is handled afresh"
+                          "\n%s", _event_platform(event), event.event_id, type(exc).__name__, stack_only(exc))
+                await self._record_unstored(event, exc)
+                return True
+        return True
+
+    async def _seen(self, event: CoreEvent) -> bool:
+        async with self.db.transaction() as session:
+            return await session.get(ProcessedEvent, (_event_platform(event), event.event_id)) is not None
 
     async def _claim(self, session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
         if await session.get(ProcessedEvent, (platform, event_id)) is not None:
+            log.debug("event %s:%s already handled; ignored", platform, event_id)
             return False
         session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=now))
         await session.flush()
         return True
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
+        with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
+            return await self._handle_in_zone(session, event)
+
+    async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
         now = self.clock.now()
         if not await self._claim(session, _event_platform(event), event.event_id, now):
             return False
@@ -136,27 +171,40 @@ class Core:
             await self._on_reaction(session, event, now)
         elif isinstance(event, CommandInvoked):
             await self._on_command(session, event, now)
-        elif isinstance(event, PostEdited):
-            post = await self._find_post(session, event.message.channel, event.message.id)
-            if post is not None:
-                post.text, post.edited_at = event.text, now
-        elif isinstance(event, PostDeleted):
-            post = await self._find_post(session, event.message.channel, event.message.id)
-            if post is not None:  # the question record stays; the words go, as the author wished
-                post.text, post.deleted_at = None, now
+        elif isinstance(event, PostEdited | PostDeleted):
+            await self._on_change(session, event, now)
         elif isinstance(event, MemberRolesChanged):
             await self._on_roles(session, event, now)
         return True
 
-    async def _record_failure(self, event: CoreEvent) -> None:
-        """After an unexpected error: keep the event as seen and apologise to the person, once."""
+    async def _on_change(self, session: AsyncSession, event: PostEdited | PostDeleted, now: datetime) -> None:
+        post = await self._find_post(session, event.message.channel, event.message.id)
+        if post is None:
+            log.debug("event %s:%s changes message %s, which was never stored; ignored",
+                      event.message.channel.platform, event.event_id, event.message.id)
+        elif isinstance(event, PostEdited):
+            post.text, post.edited_at = event.text, now
+        else:  # the question record stays; the words go, as the author wished
+            post.text, post.deleted_at = None, now
+
+    async def _record_unstored(self, event: CoreEvent, exc: BaseException) -> None:
+        """Nothing of the event was stored: say so to the person, once per event id, and keep a row.
+
+        The event is not marked processed, so a redelivery by the platform is handled afresh."""
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            if not await self._claim(session, _event_platform(event), event.event_id, now):
-                return
-            user = getattr(event, "author", None) or getattr(event, "user", None)
-            if isinstance(user, UserRef) and isinstance(event, PostCreated | CommandInvoked):
-                Outbound(session, now, self.default_language).direct_user(user, "errors/internal")
+        platform = _event_platform(event)
+        try:
+            async with self.db.transaction() as session:
+                before = await session.scalar(select(func.count()).select_from(EventFailure).where(
+                    EventFailure.platform == platform, EventFailure.event_id == event.event_id,
+                    EventFailure.handler == CORE))
+                await record(session, platform, event.event_id, CORE, exc, now)
+                user = getattr(event, "author", None) or getattr(event, "user", None)
+                if not before and isinstance(user, UserRef) and isinstance(event, PostCreated | CommandInvoked):
+                    Outbound(session, now, self.default_language).direct_user(user, "errors/not_recorded")
+        except Exception as second:
+            log.error("event %s:%s dropped: not even its failure could be recorded (%s)", platform,
+                      event.event_id, type(second).__name__)
 
     async def _channel(self, session: AsyncSession, channel: ChannelRef) -> Channel | None:
         return (
@@ -207,6 +255,7 @@ class Core:
             space = await session.get(Space, space_ids[0]) if space_ids else None
         roles: set[str] = set()
         if space is not None:
+            write_in(self.space_config(space).timezone)
             roles = await roles_of(session, space.id, member.id)
             if not roles:
                 await ensure_role(session, space.id, member.id, "member")
@@ -217,6 +266,11 @@ class Core:
 
     async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
         if event.author_is_bot:
+            log.debug("event %s:%s is a bot's post; ignored", event.channel.platform, event.event_id)
+            return
+        if await self._find_post(session, event.channel, event.message.id) is not None:
+            log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
+                        event.channel.platform, event.event_id, event.message.id)
             return
         thread = event.thread
         if thread is None and not event.is_direct:
@@ -226,6 +280,19 @@ class Core:
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
+        ctx.post = post = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed, event.event_id):
+            return
+        if isinstance(parsed, UnknownCommand):
+            ctx.say("errors/unknown_command", written=parsed.written,
+                    suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
+            return
+        post.kind = "post"  # also a command inside a message that its handler did not take as one
+        await self._run_observers(ctx, event)
+
+    async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
+                          is_command: bool, now: datetime) -> Post:
+        """The post is stored first and outside every handler's savepoint: what people write is kept."""
         post = Post(
             space_id=ctx.space.id if ctx.space else None,
             platform=event.channel.platform,
@@ -234,38 +301,58 @@ class Core:
             thread_root_id=thread.id if thread else event.message.id,
             author_id=ctx.member.id,
             text=event.text,
-            title=event.title,
+            title=event.title[:255],  # a column of 255: forum titles are shorter on every platform
             is_direct=event.is_direct,
-            kind="command" if parsed is not None else "post",
+            kind="command" if is_command else "post",
             created_at=now,
         )
         session.add(post)
         await session.flush()
-        ctx.post = post
-        if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed):
-            return
-        if isinstance(parsed, UnknownCommand):
-            ctx.say("errors/unknown_command", written=parsed.written,
-                    suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
-            return
-        post.kind = "post"  # also a command inside a message that its handler did not take as one
-        for observer in self.registry.post_observers:
-            await observer(ctx, event)
+        return post
 
-    async def _run_command(self, ctx: Context, parsed: ParsedCommand) -> bool:
+    async def _run_observers(self, ctx: Context, event: PostCreated) -> None:
+        failed: list[EventFailure] = []
+        for observer in self.registry.post_observers:
+            failure = await run_guarded(ctx, event.channel.platform, event.event_id, handler_name(observer),
+                                        lambda observer=observer: observer(ctx, event))
+            if failure is not None:
+                failed.append(failure)
+        if failed:
+            ctx.say("errors/post_failed", parts=sorted({part_of(f.handler) for f in failed}),
+                    failures=[f.id for f in failed])
+
+    async def _run_command(self, ctx: Context, parsed: ParsedCommand, event_id: str) -> bool:
         """Run it; False when the handler did not take a command found inside a message as one."""
         from bot.privacy.consent import welcome_once  # first contact: what is recorded and why, once
 
         await welcome_once(ctx)
         spec = self.registry.commands[parsed.name]
         try:
-            async with ctx.session.begin_nested():
-                await spec.handler(ctx, parsed)
+            failure = await run_guarded(ctx, ctx.user.platform, event_id, f"/{spec.name}",
+                                        lambda: spec.handler(ctx, parsed))
         except UserError as refusal:
             ctx.say(refusal.template, **refusal.values)
         except NotACommand:
             return False
+        else:
+            if failure is not None:
+                ctx.say("errors/command_failed", command=spec.name, failure=failure.id)
         return True
+
+    async def context_for_post(self, session: AsyncSession, post: Post, now: datetime) -> Context | None:
+        """The context a stored post was handled in (for replaying a failed step on it)."""
+        author = await session.get(Member, post.author_id)
+        if author is None:
+            return None
+        channel = ChannelRef(post.platform, post.platform_channel_id)
+        is_root = post.thread_root_id == post.platform_post_id
+        thread = None if post.is_direct else ThreadRef(channel, post.thread_root_id)
+        ctx = await self._context(session, now, UserRef(author.platform, author.platform_user_id, author.display_name),
+                                  channel, post.is_direct, thread, space_hint=post.space_id)
+        if ctx is not None:
+            ctx.post = post
+            ctx.thread = thread if not is_root or not post.is_direct else None
+        return ctx
 
     async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime) -> None:
         ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread,
@@ -278,11 +365,13 @@ class Core:
             return
         from bot.commands.parser import split_args
 
-        await self._run_command(ctx, ParsedCommand(name, event.args, split_args(event.args), True))
+        await self._run_command(ctx, ParsedCommand(name, event.args, split_args(event.args), True), event.event_id)
 
     async def _on_reaction(self, session: AsyncSession, event: ReactionAdded, now: datetime) -> None:
         post = await self._find_post(session, event.message.channel, event.message.id)
         if post is None:
+            log.debug("event %s:%s reacts to message %s, which was never stored; ignored",
+                      event.user.platform, event.event_id, event.message.id)
             return
         channel = event.message.channel
         thread = ThreadRef(channel, post.thread_root_id)
@@ -291,8 +380,14 @@ class Core:
         if ctx is None:
             return
         ctx.post = post
+        failed = []
         for observer in self.registry.reaction_observers:
-            await observer(ctx, event)
+            failure = await run_guarded(ctx, event.user.platform, event.event_id, handler_name(observer),
+                                        lambda observer=observer: observer(ctx, event))
+            if failure is not None:
+                failed.append(failure.id)
+        if failed:
+            ctx.private("errors/reaction_failed", emoji=event.emoji, failures=failed)
 
     async def _on_roles(self, session: AsyncSession, event: MemberRolesChanged, now: datetime) -> None:
         if await session.get(Space, event.space_id) is None:
@@ -314,6 +409,7 @@ class Core:
         return await sweep(self, now or self.clock.now(), limit, batch)
 
     async def next_due(self, platforms: Collection[str] | None = None) -> datetime | None:
+        """Earliest due step or retry; `platforms` limits the outbox rows counted (None: all, () : none)."""
         return await next_due(self.db, platforms)
 
     async def member_by_user(self, session: AsyncSession, user: UserRef) -> Member | None:

@@ -1,23 +1,33 @@
-"""Delivers outbox rows through adapters: in order per platform, with retry and backoff, once.
+"""Delivers outbox rows through adapters: in order per conversation, with retry and backoff, once.
 
 A row is claimed (status "sending") in its own short transaction before the platform call and marked
 "sent" after it. A crash between the two leaves a "sending" row that start-up puts back to pending: the
-adapter receives the outbox id as an idempotency key (Matrix transaction id), so a resend is dropped
-by the platform rather than shown twice.
+adapter receives the outbox id as an idempotency key (Matrix transaction id, Discord nonce), so a resend
+is dropped by the platform rather than shown twice.
+
+Order is kept per conversation (thread, channel, DM; bot/outbox_heads.py): a row waiting for a retry
+holds back the rows after it in its conversation, and nothing else. Rows are only claimed for adapters
+that are registered and ready: rows of an adapter still logging in, or of a platform no longer
+configured, wait untried and burn no attempt. A row given up on ("failed") no longer blocks its
+conversation; it is kept with its reason, coordinators are told (bot/delivery_failures.py) and
+`ticebot outbox retry` puts it back in the queue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.models import Outbox
+from bot.delivery_failures import note_failure
 from bot.outbox import payload_to_action
+from bot.outbox_heads import due_heads, earliest_head, has_pending
 from bot.ports import Adapter, DeliveryFailed, NotAttempted, RetryLater
 from bot.redact import redact
 
@@ -26,6 +36,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 600.0
+CLAIM_BATCH = 20  # rows claimed per transaction (distinct conversations)
+NOT_READY_POLL = 5.0  # seconds between two looks at an adapter that is registered but not ready
+DELIVER_TIMEOUT = 120.0  # one platform call that hangs longer is abandoned and retried later
 
 
 def backoff(attempts: int) -> float:
@@ -38,6 +51,13 @@ class Dispatcher:
         self.clock = clock
         self.adapters = adapters
 
+    def ready_platforms(self) -> list[str]:
+        return [name for name, adapter in self.adapters.items() if getattr(adapter, "ready", True)]
+
+    def waiting_platforms(self) -> list[str]:
+        """Registered but not ready yet (a gateway still connecting)."""
+        return [name for name, adapter in self.adapters.items() if not getattr(adapter, "ready", True)]
+
     async def recover(self) -> int:
         """Rows left "sending" by a crash go back to pending (at start-up only)."""
         async with self.db.transaction() as session:
@@ -46,57 +66,63 @@ class Dispatcher:
             )
             return result.rowcount or 0
 
-    async def _claim(self, platform: str) -> Outbox | None:
+    async def claim(self, limit: int = CLAIM_BATCH) -> list[Outbox]:
+        """Mark the due heads of up to `limit` conversations "sending" (one attempt each) and return them."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            query = (
-                select(Outbox)
-                .where(Outbox.platform == platform, Outbox.status == "pending")
-                .order_by(Outbox.id)
-                .limit(1)
-            )
-            if self.db.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            row = (await session.execute(query)).scalar_one_or_none()
-            # Order matters in a thread: if the oldest pending row waits for a retry, later rows wait too.
-            if row is None or row.next_attempt_at > now:
-                return None
-            row.status = "sending"
-            row.attempts += 1
-            return row
+            rows = await due_heads(session, self.ready_platforms(), now, limit, lock=self.db.is_postgres)
+            for row in rows:
+                row.status = "sending"
+                row.attempts += 1
+            return rows
 
     async def deliver_pending(self, limit: int = 1000) -> int:
-        delivered = 0
-        for platform, adapter in self.adapters.items():
-            while delivered < limit:
-                row = await self._claim(platform)
-                if row is None:
-                    break
-                if await self._deliver_one(adapter, row):
+        """Send what is due, conversation by conversation; returns how many rows were sent."""
+        delivered = tried = 0
+        while tried < limit:
+            rows = await self.claim(min(CLAIM_BATCH, limit - tried))
+            if not rows:
+                break
+            for row in rows:
+                tried += 1
+                if await self._deliver_one(self.adapters[row.platform], row):
                     delivered += 1
-                else:
-                    break
         return delivered
 
-    async def _deliver_one(self, adapter: Adapter, row: Outbox) -> bool:
+    async def next_due(self) -> datetime | None:
+        """When this dispatcher next has something to try: a conversation's head on a ready adapter, or
+        a look at an adapter that is not ready yet. Rows of unregistered platforms do not count (an
+        adapter registering wakes the loop)."""
+        async with self.db.transaction() as session:
+            due = await earliest_head(session, self.ready_platforms())
+            if await has_pending(session, self.waiting_platforms()):
+                poll = self.clock.now() + timedelta(seconds=NOT_READY_POLL)
+                due = poll if due is None else min(due, poll)
+        return due
+
+    async def _call(self, adapter: Adapter, row: Outbox) -> str | None:
         action = payload_to_action(row.kind, row.payload)
+        deliver_with_key = getattr(adapter, "deliver_keyed", None)
+        if deliver_with_key is not None:
+            return await asyncio.wait_for(deliver_with_key(action, f"ticebot-{row.id}"), DELIVER_TIMEOUT)
+        return await asyncio.wait_for(adapter.deliver(action), DELIVER_TIMEOUT)
+
+    async def _deliver_one(self, adapter: Adapter, row: Outbox) -> bool:
         now = self.clock.now()
         status, error, message_id = "sent", None, None
         next_attempt = now
         attempts = row.attempts
         try:
-            deliver_with_key = getattr(adapter, "deliver_keyed", None)
-            if deliver_with_key is not None:
-                message_id = await deliver_with_key(action, f"ticebot-{row.id}")
-            else:
-                message_id = await adapter.deliver(action)
+            message_id = await self._call(adapter, row)
+        except NotAttempted as exc:
+            # The platform was not asked: give the attempt back, so waiting never turns into failing.
+            status, error, attempts = "pending", f"not attempted: {redact(exc)}", attempts - 1
+            next_attempt = now + timedelta(seconds=exc.retry_after if exc.retry_after is not None else NOT_READY_POLL)
         except RetryLater as exc:
             status, error = "pending", f"retry: {redact(exc)}"
-            delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
+            delay = exc.retry_after if exc.retry_after is not None else backoff(attempts)
             next_attempt = now + timedelta(seconds=delay)
-            if isinstance(exc, NotAttempted):
-                attempts -= 1  # never tried: the attempt given back keeps the row from ever failing on it
-            elif row.attempts >= MAX_ATTEMPTS:
+            if attempts >= MAX_ATTEMPTS:
                 status = "failed"
         except DeliveryFailed as exc:
             status, error = "failed", redact(exc)
@@ -104,8 +130,8 @@ class Dispatcher:
             log.exception("adapter %s failed on outbox %s", row.platform, row.id)
             # The type only: an unexpected error's text may quote the message being sent.
             status, error = "pending", type(exc).__name__
-            next_attempt = now + timedelta(seconds=backoff(row.attempts))
-            if row.attempts >= MAX_ATTEMPTS:
+            next_attempt = now + timedelta(seconds=backoff(attempts))
+            if attempts >= MAX_ATTEMPTS:
                 status = "failed"
         async with self.db.transaction() as session:
             await session.execute(
@@ -117,9 +143,14 @@ class Dispatcher:
                     last_error=error,
                     next_attempt_at=next_attempt,
                     sent_at=now if status == "sent" else None,
+                    failed_at=now if status == "failed" else None,
                     platform_message_id=message_id,
                 )
             )
+            if status == "failed":
+                row.status, row.last_error = status, error
+                await note_failure(session, row, now)
         if status == "failed":
-            log.error("outbox %s (%s) abandoned after %d attempts", row.id, row.kind, row.attempts)
+            log.error("outbox %s (%s, %s) abandoned after %d attempts: %s", row.id, row.kind, row.template,
+                      attempts, error)
         return status == "sent"

@@ -41,7 +41,11 @@ async def find_member(session: AsyncSession, raw: str) -> Member | None:
     return named[0] if len(named) == 1 else None
 
 
+NAME_LENGTH = 255  # Member.display_name; Matrix allows 256 characters
+
+
 async def get_or_create_member(session: AsyncSession, user: UserRef, now: datetime) -> Member:
+    display = user.display[:NAME_LENGTH]
     member = (
         await session.execute(
             select(Member).where(Member.platform == user.platform, Member.platform_user_id == user.id)
@@ -51,13 +55,13 @@ async def get_or_create_member(session: AsyncSession, user: UserRef, now: dateti
         member = Member(
             platform=user.platform,
             platform_user_id=user.id,
-            display_name=user.display or user.id,
+            display_name=display or user.id[:NAME_LENGTH],
             created_at=now,
         )
         session.add(member)
         await session.flush()
-    elif user.display and member.display_name != user.display and member.erased_at is None:
-        member.display_name = user.display
+    elif display and member.display_name != display and member.erased_at is None:
+        member.display_name = display
     return member
 
 

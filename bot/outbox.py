@@ -33,6 +33,22 @@ def action_platform(action: A.CoreAction) -> str:
     return action.channel.platform
 
 
+def conversation_of(action: A.CoreAction) -> str:
+    """The conversation an action belongs to: delivery keeps the order within it, and only within it.
+
+    A thread (replies and its forum label), a channel (messages, alerts, reactions to its messages) or a
+    private conversation with one person.
+    """
+    platform = action_platform(action)
+    if isinstance(action, A.ReplyInThread | A.MarkThread):
+        return f"{platform}:thread:{action.thread.channel.id}:{action.thread.id}"
+    if isinstance(action, A.SendDirect):
+        return f"{platform}:dm:{action.user.id}"
+    if isinstance(action, A.React):
+        return f"{platform}:room:{action.message.channel.id}"
+    return f"{platform}:room:{action.channel.id}"
+
+
 def action_kind(action: A.CoreAction) -> str:
     return _NAMES[type(action)]
 
@@ -75,6 +91,7 @@ def emit(session: AsyncSession, action: A.CoreAction, now: datetime) -> Outbox:
     """Queue an action in the current transaction: it is sent only if the transaction commits."""
     row = Outbox(
         platform=action_platform(action),
+        conversation=conversation_of(action),
         kind=action_kind(action),
         template=getattr(action, "template", ""),
         payload=action_to_payload(action),

@@ -34,6 +34,10 @@ class DeliveryFailed(Exception):
 
 
 class Adapter(Protocol):
+    """`platform` names the outbox rows it delivers. An adapter may also have a `ready` attribute: while
+    it is False the dispatcher leaves its rows queued (untried, no attempt counted) and looks again
+    every few seconds. An adapter is only registered with the app once it can be asked at all."""
+
     platform: str
 
     async def deliver(self, action: CoreAction) -> str | None:

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.models import Outbox, ScheduledStep
+from bot.db.models import Outbox, ScheduledStep, Space
 from bot.hooks import StepRun
+from bot.outbox_heads import earliest_head
+from bot.timezones import writing_in
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -56,9 +58,12 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
         if handler is None:
             log.error("no handler for step kind %s", step.kind)
             continue
+        space = await session.get(Space, step.space_id)
+        zone = core.space_config(space).timezone if space is not None else core.default_timezone
         try:
-            async with session.begin_nested():
-                await handler(StepRun(core=core, session=session, step=step, now=now))
+            with writing_in(zone):
+                async with session.begin_nested():
+                    await handler(StepRun(core=core, session=session, step=step, now=now))
         except Exception:
             log.exception("step %s (%s) failed; marked failed", step.id, step.kind)
             step.state = "failed"
@@ -66,19 +71,15 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
 
 
 async def next_due(db: Database, platforms: Collection[str] | None = None) -> datetime | None:
-    """The earliest time anything needs doing: a pending step or an outbox row waiting for a retry.
-
-    `platforms`: only outbox rows this instance can deliver count (a standby instance without the Matrix
-    device must not spin on Matrix rows that the holder will send).
-    """
+    """The earliest time anything needs doing: a pending step, or a conversation's oldest unsent row
+    waiting for its (re)try on one of `platforms` (None: on any platform)."""
     async with db.transaction() as session:
         step = await session.scalar(select(func.min(ScheduledStep.due_at)).where(ScheduledStep.state == "pending"))
-        pending = select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending")
-        if platforms is not None:
-            pending = pending.where(Outbox.platform.in_(list(platforms)))
-        out = await session.scalar(pending)
+        if platforms is None:
+            platforms = list((await session.execute(
+                select(Outbox.platform).where(Outbox.status == "pending").distinct())).scalars())
+        out = await earliest_head(session, platforms)
+    if step is not None and step.tzinfo is None:  # func.min bypasses the column type on some drivers
+        step = step.replace(tzinfo=UTC)
     candidates = [t for t in (step, out) if t is not None]
-    if not candidates:
-        return None
-    # func.min bypasses the column type on some drivers: make sure the value is aware UTC.
-    return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in candidates)
+    return min(candidates) if candidates else None

@@ -6,18 +6,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.ext import Extension
 
+from bot.limits import excerpt
 from bot.refs import UserRef
+from bot.resources import PROMPTS_DIR
+from bot.timezones import writing_zone
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 LANGUAGES = ("fr", "en")
-PARIS = ZoneInfo("Europe/Paris")
 # How a person types a command on each platform. Element intercepts unknown "/…" commands, so Matrix
 # bots are addressed with "!"; Discord has real slash commands; the console reads "/".
 COMMAND_PREFIX = {"matrix": "!"}
@@ -40,14 +39,14 @@ class Rendered:
 
 
 def _format_dt(lang: str, value: datetime) -> str:
-    local = value.astimezone(PARIS)
+    local = value.astimezone(writing_zone())
     if lang == "en":
         return f"{_MONTHS_EN[local.month - 1]} {local.day}, {local:%H:%M}"
     return f"{local.day} {_MONTHS_FR[local.month - 1]} à {local:%H:%M}"
 
 
 def _format_month(lang: str, value: datetime) -> str:
-    local = value.astimezone(PARIS)
+    local = value.astimezone(writing_zone())
     months = _MONTHS_EN if lang == "en" else _MONTHS_FR
     return f"{months[local.month - 1]} {local.year}"
 
@@ -74,17 +73,6 @@ def de(name: str) -> str:
     """French "de" before a name, elided before a vowel: "d'Alice", "d'Émilie", "de Bruno".
     An h is left alone: muet or aspiré cannot be told from the spelling ("d'Hélène", "de Hugues")."""
     return f"d'{name}" if name[:1].casefold() in _VOWELS else f"de {name}"
-
-
-def excerpt(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary and marked "…" when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut and not text[limit - 1].isspace():
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.") + "…"
 
 
 def command_prefix(platform: str | None) -> str:
@@ -152,6 +140,8 @@ def _environment(lang: str, prefix: str = "/", names: frozenset[str] = frozenset
     env.filters["month"] = lambda v: _format_month(lang, v)
     env.filters["delta"] = lambda v: _format_delta(lang, v)
     env.filters["de"] = de
+    # Every quote of what someone wrote goes through this filter (see bot/limits.py).
+    env.filters["excerpt"] = lambda v, size="quote", link="": excerpt(v, size, link, lang)
     return env
 
 

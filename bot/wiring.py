@@ -15,6 +15,13 @@ from collections.abc import Callable, Iterable
 from bot.registry import Registry
 
 
+def delivery(reg: Registry) -> None:
+    """Messages the bot could not deliver: coordinators get a summary (the outbox keeps them for a retry)."""
+    from bot import delivery_failures
+
+    reg.add_steps(delivery_failures.report_failures)
+
+
 def privacy(reg: Registry) -> None:
     """Consent, first-contact notice, access and erasure, retention purge."""
     from bot.privacy import commands, consent, erase, retention
@@ -95,6 +102,7 @@ def web(reg: Registry) -> None:
 
 
 CAPABILITIES: dict[str, Callable[[Registry], None]] = {
+    "delivery": delivery,
     "privacy": privacy,
     "tagging": tagging,
     "sos": sos,

@@ -98,6 +98,24 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime]
 
 
+class EventFailure(Base):
+    """A handler that failed on an event: the post is kept, the failing step can be replayed
+    (`ticebot events replay`). handler is "core" (the event could not be stored at all: then the event is
+    not marked processed and a redelivery is handled afresh), "/name" (a command) or an observer's
+    dotted name. Only the exception's type is kept: its text may quote the message."""
+
+    __tablename__ = "event_failures"
+    __table_args__ = (UniqueConstraint("platform", "event_id", "handler"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    handler: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), default=None)
+    error: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
@@ -240,12 +258,22 @@ class Tag(Base):
 
 
 class Outbox(Base):
-    """Outgoing actions, written in the same transaction as the state change that caused them."""
+    """Outgoing actions, written in the same transaction as the state change that caused them.
+
+    Delivered in order per `conversation` (a thread, a channel or a DM, see bot/outbox.py): only the
+    oldest unsent row of a conversation may be sent, so a retry holds back its conversation alone.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # What the dispatcher asks on every pass: due pending rows of the platforms it can send to.
+        Index("ix_outbox_due", "status", "platform", "next_attempt_at"),
+        # Is there an older unsent row in this conversation? One index probe per candidate row.
+        Index("ix_outbox_conversation", "conversation", "status", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(600), default="")
     kind: Mapped[str] = mapped_column(String(30))
     template: Mapped[str] = mapped_column(String(100), default="")
     payload: Mapped[dict[str, Any]]
@@ -254,6 +282,7 @@ class Outbox(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(default=None)  # when it was given up (status failed)
     platform_message_id: Mapped[str | None] = mapped_column(String(255), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 

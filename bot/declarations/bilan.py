@@ -15,7 +15,7 @@ import io
 import os
 import secrets
 from dataclasses import astuple, dataclass, fields
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from bot.db.models import Declaration, Member, Review, Role, Space
 from bot.declarations.store import validated_levels
 from bot.referential import Referential
 from bot.templates import render
+from bot.timezones import DEFAULT_TIMEZONE, zone
 
 NOT_DECLARED = "not_declared"
 STATE_FR = {"declared": "déclarée", "in_review": "en examen", "validated": "validée", "not_validated": "non validée",
@@ -64,9 +65,10 @@ async def bilan_rows(
     space = await session.get(Space, space_id)
     if space is None:
         raise LookupError(space_id)
+    tz = zone(str((space.settings or {}).get("timezone") or DEFAULT_TIMEZONE))  # the jury reads local dates
     if member_id is not None:
         one = await session.get(Member, member_id)
-        return await _member_rows(session, space_id, ref, one) if one is not None and one.erased_at is None else []
+        return await _member_rows(session, space_id, ref, one, tz) if one is not None and one.erased_at is None else []
     members = list((await session.execute(
         select(Member).join(Role, Role.member_id == Member.id)
         .where(Role.space_id == space_id, Role.role == "member", Member.erased_at.is_(None))
@@ -82,11 +84,12 @@ async def bilan_rows(
             members.append(extra)
     rows: list[BilanRow] = []
     for member in members:
-        rows += await _member_rows(session, space_id, ref, member)
+        rows += await _member_rows(session, space_id, ref, member, tz)
     return rows
 
 
-async def _member_rows(session: AsyncSession, space_id: str, ref: Referential, member: Member) -> list[BilanRow]:
+async def _member_rows(session: AsyncSession, space_id: str, ref: Referential, member: Member,
+                       tz: tzinfo) -> list[BilanRow]:
     latest: dict[str, Declaration] = {}
     for decl in (await session.execute(
         select(Declaration).where(Declaration.space_id == space_id, Declaration.member_id == member.id)
@@ -112,7 +115,7 @@ async def _member_rows(session: AsyncSession, space_id: str, ref: Referential, m
             domain=competence.domain, code=competence.code,
             label=decl.label if decl is not None else competence.label,
             state=decl.state if decl is not None else NOT_DECLARED,
-            date=decl.updated_at.date().isoformat() if decl is not None else "",
+            date=decl.updated_at.astimezone(tz).date().isoformat() if decl is not None else "",
             validator=validator,
             level_declared=str(decl.level) if decl is not None and decl.level is not None else "",
             level_validated=str(best[competence.code]) if competence.code in best else "",

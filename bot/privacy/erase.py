@@ -29,6 +29,55 @@ log = logging.getLogger(__name__)
 SCRUB_STEP = "privacy.scrub_outbox"
 MIN_NAME = 3  # shorter names are not searched for in other people's texts (too many false hits)
 MIN_FRAGMENT = 20  # the member's own sentences quoted elsewhere (reply quotes, notifications)
+# A partial quote: this many consecutive words of one of their texts inside a quote ("> " lines, « »,
+# “ ”, "…"), or RUN_ANYWHERE outside one (common phrases of three or four words are not theirs).
+RUN_IN_QUOTE = 4
+RUN_ANYWHERE = 8
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_QUOTED_SPAN = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"\n]*\"|^[ \t]*>.*$", re.MULTILINE)
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """(normalised word, start, end): case and apostrophe forms do not matter, offsets are the text's."""
+    return [(m.group().casefold().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+class _Runs:
+    """Runs of the person's words inside someone else's text (see RUN_IN_QUOTE, RUN_ANYWHERE)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.grams: set[tuple[str, ...]] = set()
+        for text in texts:
+            words = [w for w, _, _ in _words(text)]
+            self.grams.update(tuple(words[i:i + RUN_IN_QUOTE]) for i in range(len(words) - RUN_IN_QUOTE + 1))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        words = _words(text)
+        if not self.grams or len(words) < RUN_IN_QUOTE:
+            return []
+        quoted = [(m.start(), m.end()) for m in _QUOTED_SPAN.finditer(text)]
+        found: list[tuple[int, int]] = []
+        i = 0
+        while i <= len(words) - RUN_IN_QUOTE:
+            if tuple(w for w, _, _ in words[i:i + RUN_IN_QUOTE]) not in self.grams:
+                i += 1
+                continue
+            j = i  # extend while the next window is theirs too
+            while j + 1 <= len(words) - RUN_IN_QUOTE and \
+                    tuple(w for w, _, _ in words[j + 1:j + 1 + RUN_IN_QUOTE]) in self.grams:
+                j += 1
+            start, end = words[i][1], words[j + RUN_IN_QUOTE - 1][2]
+            length = j - i + RUN_IN_QUOTE
+            in_quote = any(q0 <= start < q1 for q0, q1 in quoted)
+            if length >= (RUN_IN_QUOTE if in_quote else RUN_ANYWHERE):
+                found.append((start, end))
+            i = j + RUN_IN_QUOTE
+        return found
+
+    def cut(self, text: str) -> str:
+        for start, end in reversed(self.spans(text)):
+            text = f"{text[:start]}[…]{text[end:]}"
+        return text
 
 
 @dataclass
@@ -49,16 +98,19 @@ class _Scrubber:
             if words else None
         self.fragments = sorted({f.strip() for f in fragments if len(f.strip()) >= MIN_FRAGMENT}, key=len,
                                 reverse=True)
+        self.runs = _Runs(self.fragments)
         self.pseudonym = pseudonym
 
     def hits(self, text: str | None) -> bool:
         if not text:
             return False
-        return bool(self.pattern and self.pattern.search(text)) or any(f in text for f in self.fragments)
+        return (bool(self.pattern and self.pattern.search(text)) or any(f in text for f in self.fragments)
+                or bool(self.runs.spans(text)))
 
     def clean(self, text: str) -> str:
         for fragment in self.fragments:
             text = text.replace(fragment, "[…]")
+        text = self.runs.cut(text)
         return self.pattern.sub(self.pseudonym, text) if self.pattern else text
 
     def clean_json(self, value: Any) -> Any:
@@ -107,9 +159,9 @@ async def erase_member(session: AsyncSession, member: Member, now: datetime) -> 
     fragments = [p.text for p in own_posts if p.text] + [p.title for p in own_posts if p.title]
     fragments += [d.trace_text for d in own_decls if d.trace_text] + [q.title for q in own_questions if q.title]
     fragments += [r.comment for r in own_reviews if r.comment]
-    # Lines of long posts are quoted alone too (nudges, validators' notifications cut texts).
+    # Lines of long posts are quoted alone too; shorter cuts (an excerpt, a hand-made partial quote) are
+    # found as runs of their words (_Runs).
     fragments += [line for text in list(fragments) for line in text.splitlines()]
-    fragments += [text[:n] for text in list(fragments) for n in (60, 100, 200, 280, 500, 2000)]
     scrub = _Scrubber([name], [ident], fragments, pseudonym)
 
     # Private conversations: the DM channel id can carry the person's name (console) or link to them.

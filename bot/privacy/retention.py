@@ -15,7 +15,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Outbox, Post, Question, ScheduledStep, Space
 from bot.hooks import StepRun, on_step
 from bot.privacy.export import EXPORT_PREFIX
+from bot.timezones import DEFAULT_TIMEZONE, zone
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -30,34 +30,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STEP = "privacy.retention"
-RUN_AT_HOUR = 3  # 03:30 Europe/Paris, when nobody is around
+RUN_AT_HOUR = 3  # 03:30 in the space's timezone, when nobody is around
 EXPORT_KEEP = timedelta(days=7)
-PARIS = ZoneInfo("Europe/Paris")
 
 
-def next_run(now: datetime) -> datetime:
-    local = now.astimezone(PARIS)
+def next_run(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    local = now.astimezone(zone(timezone))
     due = local.replace(hour=RUN_AT_HOUR, minute=30, second=0, microsecond=0)
     if due <= local:
         due = (local + timedelta(days=1)).replace(hour=RUN_AT_HOUR, minute=30, second=0, microsecond=0)
     return due.astimezone(now.tzinfo)
 
 
-async def arm(session: AsyncSession, space_id: str, now: datetime) -> None:
+async def arm(session: AsyncSession, space_id: str, now: datetime, timezone: str = DEFAULT_TIMEZONE) -> None:
     """One pending retention step per space, never two."""
     pending = await session.scalar(
         select(func.count()).select_from(ScheduledStep)
         .where(ScheduledStep.space_id == space_id, ScheduledStep.kind == STEP, ScheduledStep.state == "pending")
     )
     if not pending:
-        session.add(ScheduledStep(space_id=space_id, kind=STEP, due_at=next_run(now)))
+        session.add(ScheduledStep(space_id=space_id, kind=STEP, due_at=next_run(now, timezone)))
 
 
 async def arm_retention(core: Core) -> None:
     now = core.clock.now()
     async with core.db.transaction() as session:
-        for space_id in (await session.execute(select(Space.id).order_by(Space.id))).scalars():
-            await arm(session, space_id, now)
+        for space in (await session.execute(select(Space).order_by(Space.id))).scalars():
+            await arm(session, space.id, now, core.space_config(space).timezone)
 
 
 async def purge(session: AsyncSession, space_id: str, retention_days: int, now: datetime,
@@ -98,17 +97,23 @@ def purge_exports() -> int:
 @on_step(STEP)
 async def retention(run: StepRun) -> None:
     space = await run.session.get(Space, run.step.space_id)
+    if space is None:
+        return
+    cfg = run.core.space_config(space)
+    # Armed first and outside the purge's own savepoint: if the purge fails, its rollback must not take
+    # tomorrow's run with it (the purge would stay off until the next restart).
+    await arm(run.session, space.id, run.now + timedelta(minutes=1), cfg.timezone)
     try:
-        if space is None:
-            return
-        cfg = run.core.space_config(space)
-        first = await run.session.scalar(select(func.min(Space.id)))
-        counts = await purge(run.session, space.id, cfg.retention_days, run.now, include_spaceless=first == space.id)
-        from bot.privacy.commands import expire_pending
+        async with run.session.begin_nested():
+            first = await run.session.scalar(select(func.min(Space.id)))
+            counts = await purge(run.session, space.id, cfg.retention_days, run.now,
+                                 include_spaceless=first == space.id)
+            from bot.privacy.commands import expire_pending
 
-        await expire_pending(run.session, run.now)
-        counts["exports"] = purge_exports()
-        log.info("privacy: retention in space %s: %s", space.id, counts)
-    finally:
-        if space is not None:
-            await arm(run.session, space.id, run.now + timedelta(minutes=1))
+            await expire_pending(run.session, run.now)
+            counts["exports"] = purge_exports()
+    except Exception:
+        log.exception("privacy: retention in space %s failed; next run armed", space.id)
+        run.step.state = "failed"
+        return
+    log.info("privacy: retention in space %s: %s", space.id, counts)

@@ -21,8 +21,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.referential.model import Referential, semantic_problems
+from bot.resources import REFERENTIAL_DIR as _REFERENTIAL_DIR
 
-REFERENTIAL_DIR: Path = Path(__file__).resolve().parents[2] / "referential"
+REFERENTIAL_DIR: Path = _REFERENTIAL_DIR  # the repository's referential/, or the copy shipped in the wheel
 
 
 @dataclass(frozen=True)

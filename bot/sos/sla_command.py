@@ -6,10 +6,10 @@ from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Member, Post
+from bot.limits import excerpt
 from bot.members import user_ref
 from bot.sos.sla import sla_report
 from bot.sos.sla_staff import holders, staff_report
-from bot.templates import excerpt
 
 STAFF = ("trainer", "coordinator")
 LOAD_SHOWN = 8

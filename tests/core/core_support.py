@@ -19,24 +19,42 @@ SOS = ChannelRef("console", "sos")
 TRAINERS = ChannelRef("console", "formateurs")
 
 
+def where(action: A.CoreAction) -> str:
+    """The conversation an action goes to, as tests name it: a thread id, "dm:<user>" or a channel id."""
+    if isinstance(action, A.ReplyInThread | A.MarkThread):
+        return action.thread.id
+    if isinstance(action, A.SendDirect):
+        return f"dm:{action.user.id}"
+    if isinstance(action, A.React):
+        return action.message.channel.id
+    return action.channel.id
+
+
 class RecordingAdapter:
-    """Delivers into a list; can be told to fail the next N deliveries (transiently or for good)."""
+    """Delivers into a list; can be told to fail the next N deliveries (transiently or for good), or only
+    those going to one conversation (`fail_in`: transient, `broken`: permanent, keyed by `where`)."""
 
-    platform = "console"
-
-    def __init__(self) -> None:
+    def __init__(self, platform: str = "console") -> None:
+        self.platform = platform
         self.sent: list[A.CoreAction] = []
         self.fail_next = 0
         self.fail_permanently = False
+        self.fail_in: dict[str, int] = {}
+        self.broken: set[str] = set()
+        self.retry_after: float | None = 5
         self.calls = 0
 
     async def deliver(self, action: A.CoreAction) -> str | None:
         self.calls += 1
-        if self.fail_permanently:
+        place = where(action)
+        if self.fail_permanently or place in self.broken:
             raise DeliveryFailed("room gone")
         if self.fail_next > 0:
             self.fail_next -= 1
-            raise RetryLater("server down", retry_after=5)
+            raise RetryLater("server down", retry_after=self.retry_after)
+        if self.fail_in.get(place, 0) > 0:
+            self.fail_in[place] -= 1
+            raise RetryLater("rate limited in this room", retry_after=self.retry_after)
         self.sent.append(action)
         return f"sent{len(self.sent)}"
 

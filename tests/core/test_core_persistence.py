@@ -44,13 +44,14 @@ async def test_state_and_outbox_commit_together_or_not_at_all(database_url: str,
         monkeypatch.setattr(questions, "schedule_ladder", broken)
         await app.submit(question("ev-1"))
         await app.run_once()
-        # Nothing half-written: no question, no ladder, only the polite apology.
+        # Nothing half-written: no question, no ladder; the post is kept and the apology says so.
         assert await count(app, Question) == 0
+        assert await count(app, Post) == 1
         async with app.db.transaction() as session:
             ladder = await session.scalar(select(func.count()).select_from(ScheduledStep)
                                           .where(ScheduledStep.kind.like("sos.%")))
         assert ladder == 0
-        assert adapter.templates() == ["errors/internal"]
+        assert adapter.templates() == ["errors/post_failed"]
         # And the failed event is not handled twice.
         assert await app.submit(question("ev-1")) is False
     finally:
@@ -60,15 +61,15 @@ async def test_state_and_outbox_commit_together_or_not_at_all(database_url: str,
 async def test_delivery_retries_with_backoff_and_never_sends_twice(database_url: str) -> None:
     app, adapter, clock = await make_app(database_url)
     try:
-        adapter.fail_next = 2
+        adapter.fail_in["q1"] = 2  # the question's thread: server down twice (retry after 5 s)
         await app.submit(question("ev-1"))
         await app.run_once()
-        assert adapter.sent == [] and adapter.calls == 1
+        assert adapter.core_sent() == [] and adapter.calls == 2  # the thread's reply failed; the welcome DM went
         await app.run_once()  # not yet time to retry
-        assert adapter.calls == 1
+        assert adapter.calls == 2
         clock.advance(timedelta(seconds=5))
         await app.run_once()
-        assert adapter.calls == 2 and adapter.sent == []
+        assert adapter.calls == 3 and adapter.core_sent() == []
         clock.advance(timedelta(seconds=5))
         await app.run_once()
         assert adapter.templates() == ["sos/received", ""]  # the reply, then the thread mark
@@ -103,8 +104,8 @@ async def test_a_permanent_failure_is_recorded_and_not_retried(database_url: str
 async def test_a_row_left_sending_by_a_crash_is_delivered_after_restart(database_url: str) -> None:
     app, adapter, clock = await make_app(database_url)
     await app.submit(question("ev-1"))
-    row = await app.dispatcher._claim("console")  # claimed, then the process "dies" before delivering
-    assert row is not None
+    rows = await app.dispatcher.claim(1)  # claimed, then the process "dies" before delivering
+    assert len(rows) == 1
     await app.close()
     app2, adapter2, _ = await make_app(database_url, clock=clock)
     try:

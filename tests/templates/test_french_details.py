@@ -9,8 +9,9 @@ import pytest
 
 from adapters.console.replay import Replay
 from adapters.matrix.render import render as matrix_html
+from bot.limits import excerpt
 from bot.refs import UserRef
-from bot.templates import de, excerpt, render
+from bot.templates import de, render
 
 HEADER = """space demo referential=c2i2e
 member alice
