@@ -19,7 +19,9 @@ from bot.templates import PROMPTS_DIR, render
 # Template variables that carry someone's own words (question, comment, trace…) or what they typed.
 PEOPLE_WORDS = {"question", "comment", "answer", "trace", "text", "title", "written"}
 ECHOED_CODES = {"declarations/unknown_code", "declarations/foreign_code"}  # the code as typed
-NOT_A_MESSAGE = {"privacy/export_file"}  # the person's own data export: a file, complete by right
+# The person's own data export (a file, complete by right), and a member's /sos question the Discord
+# adapter publishes for them in the forum (their own words, in full, split by the adapter at 2,000).
+NOT_A_MESSAGE = {"privacy/export_file", "discord/sos_post"}
 HUGE = " ".join(f"mot{n}" for n in range(20_000))  # ≈ 140,000 characters
 
 
@@ -38,7 +40,7 @@ def test_a_long_text_is_cut_at_a_word_with_an_ellipsis_and_a_link() -> None:
     cut = excerpt(HUGE, link="https://matrix.to/#/!r:hs/$e")
     assert len(cut) <= 300 + len("… (suite : https://matrix.to/#/!r:hs/$e)")
     assert cut.endswith("… (suite : https://matrix.to/#/!r:hs/$e)")
-    assert re.fullmatch(r"(mot\d+ )+….*", cut)  # whole words only
+    assert re.fullmatch(r"(mot\d+ )*mot\d+….*", cut)  # whole words only
     assert excerpt(HUGE, link="L", lang="en").endswith("… (more: L)")
     assert excerpt("\n".join(["ligne"] * 30)).count("\n") == 7  # quote_lines = 8
     assert excerpt("voir `" + "x" * 400).count("`") == 2  # an inline code span is closed

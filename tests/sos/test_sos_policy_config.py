@@ -48,7 +48,7 @@ def test_a_configured_policy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("sos", "says"), [
     ('{ ladder = [{kind = "escalate", at = 0.5}] }', "levels = [{targets"),
     ('{ levels = [{targets = ["everyone"]}] }', "spaces.0.sos.levels.0.targets.0"),
-    ('{ levels = [{targets = ["oncall"], ack = "huit heures"}] }', "exemples : 90s, 6h"),
+    ('{ levels = [{targets = ["oncall"], ack = "huit heures"}] }', "exemples : 90s, 5min, 6h"),
     ('{ quiet_hours = "la nuit" }', 'exemple : "21:00-08:00"'),
     ('{ oncall_from = "2026-09-09" }', "n'est pas un lundi"),
     ('{ ladder = [], levels = [] }', "gardez seulement levels"),
