@@ -11,6 +11,7 @@ from bot.referential.loader import load_all
 from bot.referential.model import Referential
 from bot.tagging.eval import cross_validate, evaluate, load_rows
 from bot.tagging.model import Tagger, keyword_baseline
+from bot.tagging.seeds import load_labelled
 
 tagging_app = typer.Typer(help="Competence tagging tools.", no_args_is_help=True)
 
@@ -72,11 +73,15 @@ def eval_cli(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    # The shipped labelled posts are the development set: a post being evaluated is never one the
+    # model was trained on (evaluating the development set itself gives the seeds-only model).
+    texts = {text for text, _ in rows}
+    labelled = [(text, codes) for text, codes in load_labelled(ref.id) if text not in texts]
     if cv:
-        result = cross_validate(lambda ex, neg: Tagger(ref, ex, negatives=neg),
+        result = cross_validate(lambda ex, neg: Tagger(ref, ex, negatives=neg, labelled=labelled),
                                 lambda t: keyword_baseline(ref, t), rows, folds=cv)
     else:
-        tagger = Tagger(ref)
+        tagger = Tagger(ref, labelled=labelled)
         result = evaluate(tagger.tag, lambda t: keyword_baseline(ref, t), rows)
     typer.echo(json.dumps(result, indent=2))
 

@@ -130,7 +130,7 @@ def choose_decision(taggers_rows: Sequence[tuple[Any, Sequence[Row]]]) -> tuple[
                          [codes for _, codes in rows]))
     best: tuple[float, tuple[float, float]] | None = None
     for z in Z_GRID:
-        thresholds = [tagger.thresholds.for_z(z) for tagger, *_ in prepared]
+        thresholds = [tagger.limits_for(z) for tagger, *_ in prepared]
         for relative in RELATIVE_GRID:
             f1s = []
             for (tagger, matrix, explicit, gold), th in zip(prepared, thresholds, strict=True):

@@ -43,14 +43,19 @@ class KeywordIndex:
     def bonuses(self, stems: Sequence[int]) -> np.ndarray | None:
         """Per code, ``bonus`` × the number of its keywords in this stem sequence (capped); None
         when no keyword occurs (the common case, kept cheap)."""
-        found: dict[int, set[int]] = {}
         by_first = self._by_first
+        # Most stems start no keyword: one set intersection finds the few positions worth a look.
+        if by_first.keys().isdisjoint(stems):
+            return None
+        found: dict[int, set[int]] = {}
+        n = len(stems)
         for i, s in enumerate(stems):
             candidates = by_first.get(s)
             if candidates is None:
                 continue
             for ids, code, key in candidates:
-                if tuple(stems[i:i + len(ids)]) == ids:
+                size = len(ids)
+                if size == 1 or (i + size <= n and stems[i + 1] == ids[1] and tuple(stems[i:i + size]) == ids):
                     found.setdefault(code, set()).add(key)
         if not found:
             return None

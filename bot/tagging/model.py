@@ -44,8 +44,9 @@ from scipy import sparse
 from bot.referential.model import Competence, Referential
 from bot.tagging.explicit import CodeFinder
 from bot.tagging.keywords import DEFAULT_BONUS, KeywordIndex
+from bot.tagging.layer import DEFAULT_LAYER_RELATIVE, DEFAULT_PROBABILITY, Layer, label_matrix
 from bot.tagging.normalise import fold_accents, tokens
-from bot.tagging.seeds import Seeds, load_seeds
+from bot.tagging.seeds import Seeds, load_labelled, load_seeds
 from bot.tagging.thresholds import Thresholds
 from bot.tagging.vectors import DEFAULT_CHAR_WEIGHT, SparseVector, TextVectoriser
 
@@ -94,6 +95,8 @@ class Tagger:
         negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
         char_weight: float = DEFAULT_CHAR_WEIGHT,
         keyword_bonus: float = DEFAULT_BONUS,
+        labelled: Sequence[tuple[str, Sequence[str]]] | None = None,
+        layer: bool = True,
         _finder: CodeFinder | None = None,
         _descriptions: list[list[str]] | None = None,
     ) -> None:
@@ -122,6 +125,8 @@ class Tagger:
         self.negatives: list[tuple[str, str]] = [(t, c) for t, c in negatives if c in known]
         self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.pairs() if c in known]
         self._seed_labels = {t: {c for c in cs if c in known} for t, cs in loaded.labelled().items()}
+        self.layer: Layer | None = None  # the second stage, trained below once the first stage exists
+        self._with_layer = layer
         self._fit()
         self.keywords = KeywordIndex(
             [(i, k) for i, c in enumerate(referential.competences())
@@ -129,6 +134,17 @@ class Tagger:
             self.vectoriser._stem_ids, len(self.codes), bonus=keyword_bonus,
         )
         self.thresholds = Thresholds(self, z=z, fixed=threshold)
+        # Labelled posts shipped with the referential (None: load them; () for none, as the
+        # cross-validation does so that no fold is judged by a model that has read it).
+        if labelled is None:
+            labelled = load_labelled(referential.id) if seeds else ()
+        self.labelled: list[tuple[str, list[str]]] = [(t, [c for c in cs if c in known]) for t, cs in labelled]
+        if layer:
+            self.relative = DEFAULT_LAYER_RELATIVE if relative == DEFAULT_RELATIVE else relative
+            self.layer = self._train_layer()
+            self._layer_limits = np.full(len(self.codes), DEFAULT_PROBABILITY if threshold is None else threshold,
+                                         dtype=np.float32)
+            self._layer_limit_list = self._layer_limits.tolist()
 
     # -- training ----------------------------------------------------------------------------
 
@@ -144,13 +160,62 @@ class Tagger:
         # Prototypes before any correction: the thresholds judge corrections against them.
         self._base_prototypes = self._dense(base)
         prototype = base
-        for items, weight in ((self.examples, self.example_weight), (self.negatives, -self.negative_weight)):
+        # With the second stage, corrections train it and leave the prototypes alone: moving the
+        # prototypes too lowered cross-validated F1 (README → Tagging).
+        corrections = () if self._with_layer else ((self.examples, self.example_weight),
+                                                    (self.negatives, -self.negative_weight))
+        for items, weight in corrections:
             means = self._code_means(items)
             if means is not None and weight:
                 prototype = prototype + weight * means
-        if self.negatives:
+        if self.negatives and not self._with_layer:
             prototype = prototype.maximum(0)  # a negative can silence a word, not make it repel
         self._prototypes = self._dense(prototype)
+
+    def _layer_items(self) -> list[tuple[str | Sequence[str], set[str]]]:
+        """Every labelled text once, with all its codes: descriptions, seeds, shipped labelled posts,
+        then the corrections (``/tag`` adds a code to that text, ``/untag`` removes it)."""
+        items: dict[str, tuple[str | Sequence[str], set[str]]] = {}
+
+        def key(text: str | Sequence[str]) -> str:
+            return text if isinstance(text, str) else "\x1f".join(text)
+
+        for i, description in enumerate(self._descriptions):
+            items[key(description)] = (description, {self.codes[i]})
+        for text, codes in [*self._seed_labels.items(), *self.labelled]:
+            items.setdefault(key(text), (text, set()))[1].update(codes)
+        for text, code in self.examples:
+            items.setdefault(key(text), (text, set()))[1].add(code)
+        for text, code in self.negatives:
+            items.setdefault(key(text), (text, set()))[1].discard(code)
+        return list(items.values())
+
+    def _train_layer(self) -> Layer:
+        items = self._layer_items()
+        texts = [text for text, _ in items]
+        stems: list[list[int]] = [[] for _ in texts]
+        features = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
+        first = np.asarray(features @ self._prototypes)
+        bonuses = self._bonus_matrix(stems)
+        if bonuses is not None:
+            first = first + bonuses
+        return Layer.train(features, first, label_matrix(items, self._code_index), self._prototypes)
+
+    def _bonus_matrix(self, stems: Sequence[Sequence[int]]) -> np.ndarray | None:
+        if not self.keyword_bonus:
+            return None
+        out = np.zeros((len(stems), len(self.codes)), dtype=np.float32)
+        found = False
+        for i, sequence in enumerate(stems):
+            bonuses = self.keywords.bonuses(sequence)
+            if bonuses is not None:
+                out[i] = bonuses
+                found = True
+        return out if found else None
+
+    def limits_for(self, z: float) -> np.ndarray:
+        """Per-code decision limits: the second stage's probability, else the first stage's thresholds."""
+        return self._layer_limits if self.layer is not None else self.thresholds.for_z(z)
 
     @staticmethod
     def _dense(prototype: sparse.spmatrix) -> np.ndarray:
@@ -191,6 +256,8 @@ class Tagger:
             negative_weight=self.negative_weight,
             char_weight=self.char_weight,
             keyword_bonus=self.keyword_bonus,
+            labelled=self.labelled,
+            layer=self.layer is not None,
             _finder=self._finder,
             _descriptions=self._descriptions,
         )
@@ -200,25 +267,24 @@ class Tagger:
     def score_vector(self, vector: SparseVector, stems: Sequence[int] = (), base: bool = False) -> np.ndarray:
         """Model scores of one vectorised post, one per code (the per-post path): cosine with each
         prototype, plus the keyword evidence found in its stem sequence."""
-        prototypes = self._base_prototypes if base else self._prototypes
         if not len(vector):
             return np.zeros(len(self.codes), dtype=np.float32)
-        row = vector.values @ np.take(prototypes, vector.indices, axis=0)
         bonuses = self.keywords.bonuses(stems) if self.keyword_bonus else None
+        if self.layer is not None and not base:
+            return self.layer.row(vector.values, vector.indices, bonuses)
+        prototypes = self._base_prototypes if base else self._prototypes
+        row = vector.values @ np.take(prototypes, vector.indices, axis=0)
         return row if bonuses is None else row + bonuses
 
     def score_matrix(self, texts: Sequence[str | Sequence[str]], base: bool = False) -> np.ndarray:
         """Model scores, shape (len(texts), len(codes)), explicit codes not included."""
-        prototypes = self._base_prototypes if base else self._prototypes
         stems: list[list[int]] = [[] for _ in texts]
         matrix = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
-        out = np.asarray(matrix @ prototypes)
-        if self.keyword_bonus:
-            for i, sequence in enumerate(stems):
-                bonuses = self.keywords.bonuses(sequence)
-                if bonuses is not None:
-                    out[i] += bonuses
-        return out
+        bonuses = self._bonus_matrix(stems)
+        if self.layer is not None and not base:
+            return self.layer.matrix(matrix, bonuses)
+        out = np.asarray(matrix @ (self._base_prototypes if base else self._prototypes))
+        return out if bonuses is None else out + bonuses
 
     def scores(self, text: str) -> dict[str, float]:
         """Every code's score for `text`; explicit codes score 1.0."""
@@ -252,7 +318,10 @@ class Tagger:
             return out
         # Plain Python on 16–27 floats: cheaper than numpy's per-call overhead on the per-post path.
         values = row.tolist()
-        limits = self.thresholds.as_list() if thresholds is None else thresholds.tolist()
+        if thresholds is None:
+            limits = self.thresholds.as_list() if self.layer is None else self._layer_limit_list
+        else:
+            limits = thresholds.tolist()
         cut = (self.relative if relative is None else relative) * max(values)
         passed = [(-v, i) for i, v in enumerate(values) if v >= limits[i] and v >= cut]
         if not passed:

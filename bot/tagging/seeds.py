@@ -116,3 +116,28 @@ def seed_examples(referential_id: str) -> list[tuple[str, str]]:
 
 def seed_terms(referential_id: str) -> dict[str, tuple[str, ...]]:
     return dict(load_seeds(referential_id).terms)
+
+
+LABELLED_FILE = "labelled_posts.jsonl"
+
+
+@lru_cache(maxsize=8)
+def load_labelled(referential_id: str, directory: Path | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Posts labelled by hand with every code they cover (``referential/labelled_posts.jsonl``, one
+    JSON object per line with ``text`` and a list of codes per referential id); the ones that carry
+    codes of this referential. This is also the development set (``tests/data/tagging_dev.jsonl``)."""
+    import json
+
+    path = (directory or REFERENTIAL_DIR) / LABELLED_FILE
+    if not path.exists():
+        return ()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            codes = obj.get(referential_id)
+            if codes:
+                out.append((str(obj["text"]), tuple(str(c) for c in codes)))
+    return tuple(out)

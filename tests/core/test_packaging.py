@@ -36,7 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_the_wheel_carries_the_data_and_every_module(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     prompts = sorted(p.relative_to(ROOT / "prompts").as_posix() for p in (ROOT / "prompts").rglob("*.md.j2"))
-    referential = sorted(p.name for p in (ROOT / "referential").glob("*.yaml"))
+    referential = sorted(p.name for p in (ROOT / "referential").iterdir() if p.suffix in {".yaml", ".jsonl"})
     assert prompts and referential
     assert [p for p in prompts if f"bot/_prompts/{p}" not in names] == []
     assert [r for r in referential if f"bot/_referential/{r}" not in names] == []

@@ -118,8 +118,9 @@ def test_no_fixed_cap_but_a_ceiling(c2i2e) -> None:
     assert [r.source for r in t.tag(explicit)] == ["explicit"] * 6  # explicit codes are always kept
 
 
-def test_per_competence_thresholds_differ_and_respond_to_corrections(c2i2e) -> None:
-    base = Tagger(c2i2e)
+def test_first_stage_thresholds_differ_and_respond_to_corrections(c2i2e) -> None:
+    # The first stage alone (prototypes and their thresholds), as a space without the second stage.
+    base = Tagger(c2i2e, layer=False)
     values = base.thresholds.by_code(base.codes)
     assert len(set(values.values())) > 10  # one per competence, from its chance scores
     i = base.codes.index("B3-5")
@@ -127,7 +128,7 @@ def test_per_competence_thresholds_differ_and_respond_to_corrections(c2i2e) -> N
     # A /tag the model had missed lowers the code's threshold (posts like it belong to B3-5) ...
     missed = "Les casques Bluetooth se désappairent sans arrêt pendant l'écoute, quelqu'un a une solution ?"
     assert base.score_matrix([missed])[0][i] < base.thresholds.values[i]
-    tagged = Tagger(c2i2e, [(missed, "B3-5")])
+    tagged = Tagger(c2i2e, [(missed, "B3-5")], layer=False)
     assert tagged.thresholds.values[i] < base.thresholds.values[i]
     assert "B3-5" in codes(tagged.tag("Encore les casques Bluetooth qui se désappairent en anglais"))
 
@@ -135,7 +136,7 @@ def test_per_competence_thresholds_differ_and_respond_to_corrections(c2i2e) -> N
     given = "Le vidéoprojecteur est tombé en panne en plein cours, il me faut un plan B"
     score = base.score_matrix([given])[0][i]
     assert score >= base.thresholds.values[i] and "B3-5" in codes(base.tag(given))
-    untagged = Tagger(c2i2e, negatives=[(given, "B3-5")])
+    untagged = Tagger(c2i2e, negatives=[(given, "B3-5")], layer=False)
     assert untagged.thresholds.values[i] > base.thresholds.values[i]
     assert "B3-5" not in codes(untagged.tag(given))
     others = [j for j in range(len(base.codes)) if j != i]
@@ -143,8 +144,47 @@ def test_per_competence_thresholds_differ_and_respond_to_corrections(c2i2e) -> N
 
     # A correction that agrees with the model does not move the threshold (only the vocabulary
     # refit with one more text shifts the chance scores a hair).
-    agreed = Tagger(c2i2e, [(given, "B3-5")])
+    agreed = Tagger(c2i2e, [(given, "B3-5")], layer=False)
     assert abs(agreed.thresholds.values[i] - base.thresholds.values[i]) < 2e-3
+
+
+def test_second_stage_folded_weights_give_the_trained_regression(c2i2e) -> None:
+    # The per-post path multiplies one folded matrix; it must equal the logistic regressions over
+    # [tf-idf, alpha × first-stage scores] they were trained as.
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    tagger = Tagger(c2i2e)
+    assert tagger.layer is not None
+    post = "Pour la sitographie de la classe, chaque élève vérifie la source et cite l'auteur du site"
+    stems: list[int] = []
+    vector = tagger.vectoriser.vector(post, stems)
+    first = tagger.score_vector(vector, stems, base=True)  # no correction: base = current prototypes
+    assert abs(tagger.score_vector(vector, stems) - tagger.score_matrix([post])[0]).max() < 1e-5
+    items = tagger._layer_items()
+    texts = [t for t, _ in items]
+    feats = tagger.vectoriser.matrix(texts)
+    firsts = tagger.score_matrix(texts, base=True)
+    j = tagger.codes.index("A3-4") if "A3-4" in tagger.codes else 0
+    y = [tagger.codes[j] in cs for _, cs in items]
+    model = LogisticRegression(C=16.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000)
+    model.fit(sparse.hstack([feats, sparse.csr_matrix(3.0 * firsts)]).tocsr(), y)
+    x = sparse.hstack([tagger.vectoriser.matrix([post]), sparse.csr_matrix(3.0 * first[None, :])]).tocsr()
+    assert abs(model.predict_proba(x)[0, 1] - tagger.score_vector(vector, stems)[j]) < 1e-3
+
+
+def test_second_stage_learns_from_a_correction(c2i2e) -> None:
+    # A /tag on posts of a kind the shipped data never labelled teaches the code; an /untag unteaches.
+    posts = ["Les tablettes de la classe n'ont plus de batterie au bout d'une heure de Scratch",
+             "Nos tablettes se déchargent toutes en une heure quand on code avec Scratch Jr"]
+    new = "Tablettes déchargées après une heure de Scratch, comment tenir une séance entière ?"
+    base = Tagger(c2i2e)
+    before = base.scores(new)["B3-5"]
+    taught = Tagger(c2i2e, [(p, "B3-5") for p in posts])
+    assert taught.scores(new)["B3-5"] > before
+    assert "B3-5" in codes(taught.tag(new))
+    unlearnt = Tagger(c2i2e, negatives=[(p, "B3-5") for p in posts] + [(new, "B3-5")])
+    assert unlearnt.scores(new)["B3-5"] < before
 
 
 def test_keyword_evidence_is_on_stems_and_capped(c2i2e) -> None:
