@@ -47,3 +47,23 @@ async def test_the_report_is_a_query_over_assignments_and_escalations(database_u
         assert (report.coordinator_needed, report.coordinator_warned_in_time) == (2, 2)
         assert report.acknowledged == 1 and report.median_ack_hours == 3.0
         assert {h.state for h in held} <= {"offered", "acknowledged", "community"} and len(held) == 2
+
+
+async def test_sla_shows_coordinators_the_messages_not_delivered(database_url: str) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import Outbox
+
+    async with replay(database_url, SCRIPT) as run:
+        async with run.app.db.transaction() as session:
+            row = (await session.execute(select(Outbox).where(Outbox.template == "sos/received")
+                                         .order_by(Outbox.id))).scalars().first()
+            row.status, row.failed_at, row.last_error = "failed", run.clock.now(), "room deleted"
+            failed_id = row.id
+        await run.run_script("claire dm: /sla\nfabienne dm: /sla\n")
+        claire, fabienne = sent(run, "sos/sla")[-2:]
+        assert (claire.to, fabienne.to) == ("claire", "fabienne")
+        assert "Messages non remis** : 1" in claire.text and f"n° {failed_id} ·" in claire.text
+        assert "room deleted" in claire.text and "ticebot outbox retry" in claire.text
+        assert "non remis" not in fabienne.text  # a formateur is not the one who fixes deliveries
+        assert "non remis" not in sent(run, "sos/sla")[0].text  # none failed at the first /sla
