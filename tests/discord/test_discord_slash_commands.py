@@ -94,6 +94,18 @@ async def test_sos_opens_a_question_in_the_sos_forum_at_the_commands_time(world:
     assert [int(m["channel_id"]) for m in await world.sent("sos/nudge")] == [post_id]
 
 
+async def test_a_slash_sos_question_is_tagged_like_a_forum_post(world: World) -> None:
+    text = "Comment faire une recherche documentaire sur internet avec mes élèves et citer les sources ?"
+    await slash(world, "sos", [opt("question", text)], p.ALICE, GENERAL_PAYLOAD)
+    post_id = await world.forum_post(p.BRUNO, "Bruno", "Recherche", text)  # the same words, posted in the forum
+    await world.tick()
+    by_slash, by_post = await questions(world)
+    slash_tags = {t.code for t in await world.rows(models.Tag, models.Tag.post_id == by_slash.post_id)}
+    post_tags = {t.code for t in await world.rows(models.Tag, models.Tag.post_id == by_post.post_id)}
+    assert int(by_post.thread_root_id) == post_id
+    assert post_tags and slash_tags == post_tags
+
+
 async def test_sos_without_an_sos_channel_is_posted_where_it_was_typed(tmp_path: Path) -> None:
     from discord_world import settings
 
