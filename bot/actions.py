@@ -43,6 +43,8 @@ class SendDirect:
     # "endorse"), which an adapter may render as buttons running the commands /claim, /passer, ✅.
     question_id: int | None = None
     actions: tuple[str, ...] = ()
+    # With "endorse": the peer reply it confirms, so that a button can stand for the ✅ on it.
+    endorse_reply: MessageRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

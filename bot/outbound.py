@@ -12,7 +12,7 @@ from bot.actions import CoreAction, MarkThread, MentionRoles, ReplyInThread, Sen
 from bot.db.models import Member
 from bot.members import user_ref
 from bot.outbox import emit
-from bot.refs import ChannelRef, ThreadRef, UserRef
+from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.templates import render
 
 
@@ -34,11 +34,11 @@ class Outbound:
 
     def direct(
         self, member: Member, template: str, *, declaration_id: int | None = None, question_id: int | None = None,
-        actions: tuple[str, ...] = (), **values: Any
+        actions: tuple[str, ...] = (), endorse_reply: MessageRef | None = None, **values: Any
     ) -> None:
         r = render(self._lang(member), template, platform=member.platform, **values)
         self.emit(SendDirect(user_ref(member), r.text, r.template, r.mentions, declaration_id=declaration_id,
-                             question_id=question_id, actions=actions))
+                             question_id=question_id, actions=actions, endorse_reply=endorse_reply))
 
     def direct_user(self, user: UserRef, template: str, lang: str | None = None, **values: Any) -> None:
         r = render(lang or self.lang, template, platform=user.platform, **values)

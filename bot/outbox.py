@@ -76,7 +76,7 @@ def payload_to_action(kind: str, payload: dict[str, Any]) -> A.CoreAction:
             data[f.name] = _ref(payload, f.name, ChannelRef)
         elif f.name == "thread":
             data[f.name] = _ref(payload, f.name, ThreadRef)
-        elif f.name == "message":
+        elif f.name in ("message", "endorse_reply"):
             data[f.name] = _ref(payload, f.name, MessageRef)
         elif f.name == "user":
             data[f.name] = _ref(payload, f.name, UserRef)

@@ -26,6 +26,7 @@ from adapters.discord.endpoints import configure_endpoints
 from adapters.discord.locations import MessageLocations
 from adapters.discord.malformed import guard_parsers
 from adapters.discord.roles import RoleLedger
+from adapters.discord.sos_buttons import SosButton
 from adapters.discord.spaces import SpaceDirectory
 from adapters.discord.state import KeyValue, MemoryKeyValue
 from adapters.discord.views import DeclarationButton
@@ -107,7 +108,7 @@ class TicebotDiscord(commands.Bot):
     async def setup_hook(self) -> None:
         # Buttons under declaration messages keep working across restarts: their custom ids carry
         # the declaration id, parsed by the DynamicItem.
-        self.add_dynamic_items(DeclarationButton)
+        self.add_dynamic_items(DeclarationButton, SosButton)
         slash.register(self.tree, self.spaces.guild_ids)
         if self._sync_commands:
             await self.sync_commands()

@@ -15,16 +15,19 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from adapters.discord.ack import acknowledge_and_submit, ticebot_client
+from adapters.discord import slash_member, slash_sos_policy
+from adapters.discord.ack import ticebot_client
 from adapters.discord.slash_sos import QUESTION_LIMIT, ask
+from adapters.discord.slash_submit import no_args, submit
 from adapters.discord.spaces import DiscordSpace
-from adapters.discord.translate import command_invoked
 
-# Templates of the immediate private answer (prompts/<lang>/discord/<name>.md.j2).
-DEFAULT_ACK = "ack"
-ACKS = {"sos": "ack_sos", "declare": "ack_declare", "portfolio": "ack_portfolio"}
-# Usable in a DM with the bot: they concern the member, not a thread.
-DM_COMMANDS = frozenset({"declare", "portfolio", "a-valider", "valider", "refuser", "precisions"})
+# Usable in a DM with the bot: they concern the member (or a question named by its number), not a
+# thread. The core accepts each of them in a private message; the others need a thread or a message.
+DM_COMMANDS = frozenset({
+    "declare", "positionner", "portfolio", "bilan", "a-valider", "valider", "refuser", "precisions",
+    "claim", "passer", "absent", "permanence", "sla", "digest", "tableau", "confidentialite", "consentement",
+    "mes-donnees", "oublier", "aide", "langue",
+})
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 _CHOICE_LEN = 100  # Discord's limit for a choice's name and value
 
@@ -97,17 +100,6 @@ async def code_autocomplete(interaction: discord.Interaction[Any], current: str)
 # ---------------------------------------------------------------- callbacks
 
 
-async def _submit(interaction: discord.Interaction[Any], args: str = "") -> None:
-    assert interaction.command is not None  # set by the tree before it calls us
-    name = interaction.command.name
-    event = command_invoked(interaction, name, args)
-    await acknowledge_and_submit(interaction, event, ACKS.get(name, DEFAULT_ACK))
-
-
-async def no_args(interaction: discord.Interaction[Any]) -> None:
-    await _submit(interaction)
-
-
 @app_commands.describe(question="Votre question, en une ou deux phrases")
 async def sos(interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, QUESTION_LIMIT]) -> None:
     await ask(interaction, question)  # published for the member first: a question needs a thread
@@ -122,7 +114,7 @@ async def sos(interaction: discord.Interaction[Any], question: app_commands.Rang
     ]
 )
 async def digest(interaction: discord.Interaction[Any], choix: str) -> None:
-    await _submit(interaction, choix)
+    await submit(interaction, choix)
 
 
 @app_commands.describe(
@@ -136,31 +128,31 @@ async def declare(
     args = f"{code} {trace}"
     if fichier is not None:
         args += f" {fichier.url}"
-    await _submit(interaction, args)
+    await submit(interaction, args)
 
 
 @app_commands.describe(code="Code de la compétence")
 async def tag(interaction: discord.Interaction[Any], code: str) -> None:
-    await _submit(interaction, code)
+    await submit(interaction, code)
 
 
 @app_commands.describe(declaration="Numéro de la déclaration", commentaire="Un mot pour la personne (facultatif)")
 async def valider(
     interaction: discord.Interaction[Any], declaration: app_commands.Range[int, 1], commentaire: str = ""
 ) -> None:
-    await _submit(interaction, f"#{declaration} {commentaire}")
+    await submit(interaction, f"#{declaration} {commentaire}")
 
 
 @app_commands.describe(declaration="Numéro de la déclaration", motif="Ce qui manque pour valider")
 async def refuser(interaction: discord.Interaction[Any], declaration: app_commands.Range[int, 1], motif: str) -> None:
-    await _submit(interaction, f"#{declaration} {motif}")
+    await submit(interaction, f"#{declaration} {motif}")
 
 
 @app_commands.describe(declaration="Numéro de la déclaration", question="La question posée à la personne")
 async def precisions(
     interaction: discord.Interaction[Any], declaration: app_commands.Range[int, 1], question: str
 ) -> None:
-    await _submit(interaction, f"#{declaration} {question}")
+    await submit(interaction, f"#{declaration} {question}")
 
 
 Callback = Callable[..., Coroutine[Any, Any, None]]
@@ -177,10 +169,18 @@ class Spec:
 SPECS: tuple[Spec, ...] = (
     Spec("sos", "Poser une question SOS TICE (réponse sous 4 jours)", sos),
     Spec("declare", "Déclarer une compétence avec une trace", declare, ("code",)),
+    Spec("positionner", "Déclarer un niveau de compétence (CRCN) avec une trace", slash_member.positionner, ("code",)),
     Spec("portfolio", "Recevoir votre portfolio en message privé", no_args),
+    Spec("bilan", "Recevoir votre bilan des compétences en message privé", no_args),
+    Spec("confidentialite", "Visibilité de vos déclarations : privée ou publique", slash_member.confidentialite),
     Spec("resolu", "Marquer cette question comme résolue", no_args),
-    Spec("claim", "Formateur : je prends cette question", no_args),
+    Spec("pas-resolu", "Demandeur : les réponses n'ont pas résolu ma question", no_args),
+    Spec("claim", "Je prends cette question (dans son fil, ou son numéro en privé)", slash_sos_policy.claim),
+    Spec("passer", "Je ne peux pas la prendre : elle passe à la personne suivante", slash_sos_policy.passer),
     Spec("reouvrir", "Rouvrir cette question", no_args),
+    Spec("absent", "Je suis absent·e jusqu'à une date (ou « fin » : de retour)", slash_sos_policy.absent),
+    Spec("permanence", "Qui est de permanence ; coordination : fixer une semaine", slash_sos_policy.permanence),
+    Spec("sla", "Formateur, coordination : le rapport des délais SOS, en privé", no_args),
     Spec("tag", "Formateur : ajouter une compétence à ce message", tag, ("code",)),
     Spec("untag", "Formateur : retirer une compétence de ce message", tag, ("code",)),
     Spec("a-valider", "Formateur : les déclarations en attente", no_args),
@@ -188,7 +188,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("valider", "Valider une déclaration", valider),
     Spec("refuser", "Refuser une déclaration", refuser),
     Spec("precisions", "Demander des précisions sur une déclaration", precisions),
+    Spec("tableau", "Recevoir un lien vers le tableau de bord, en privé", no_args),
+    Spec("consentement", "Accepter ou non d'être nommé·e dans les bilans publics", slash_member.consentement),
+    Spec("mes-donnees", "Recevoir en privé tout ce que le bot a enregistré sur vous", no_args),
+    Spec("oublier", "Effacer vos données (demande, puis confirmation)", slash_member.oublier),
+    Spec("aide", "Les commandes du bot", no_args),
+    Spec("langue", "La langue de mes messages : français ou anglais", slash_member.langue),
 )
+
+# Commands of the core deliberately not offered as slash commands, with the reason. Every command of
+# the core registry is either in SPECS or here (tests/discord/test_discord_command_coverage.py), so a
+# new command cannot silently miss Discord: it still works there as typed text.
+TEXT_ONLY: dict[str, str] = {}
 
 
 def build(spec: Spec, *, dm_only: bool = False) -> app_commands.Command[Any, ..., None]:

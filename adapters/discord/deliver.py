@@ -20,6 +20,7 @@ import aiohttp
 import discord
 
 from adapters.discord.locations import MessageLocations
+from adapters.discord.sos_buttons import sos_view
 from adapters.discord.spaces import DiscordSpace, SpaceDirectory
 from adapters.discord.split import LIMIT, split_message
 from adapters.discord.views import declaration_view
@@ -305,7 +306,7 @@ class Deliverer:
     async def _direct(self, action: SendDirect, key: str | None) -> str | None:
         user_id = int(action.user.id)
         user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-        view = declaration_view(action.declaration_id) if action.declaration_id is not None else None
+        view = declaration_view(action.declaration_id) if action.declaration_id is not None else sos_view(action)
         try:
             channel = user.dm_channel or await user.create_dm()
             return await self._send(

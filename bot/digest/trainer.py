@@ -16,6 +16,7 @@ from bot.digest.community import first_line
 from bot.links import thread_link
 from bot.members import members_with_role, referents_of
 from bot.sos.sla import SlaReport, sla_report
+from bot.sos.sla_staff import holders
 from bot.sos.store import thread_of
 
 MAX_PENDING = 15
@@ -27,6 +28,8 @@ class TrainerDigest:
     pending: list[dict[str, Any]] = field(default_factory=list)  # {id, code, who, since, state}
     pending_more: int = 0
     escalated: list[dict[str, Any]] = field(default_factory=list)  # {title, asker, deadline, link, kind}
+    # Open questions the SOS policy gave to this formateur (asked, or taken): the rows /sla shows as holders.
+    assigned: list[dict[str, Any]] = field(default_factory=list)  # {number, title, asker, deadline, state, since}
     sla: SlaReport | None = None
 
     def values(self) -> dict[str, Any]:
@@ -60,9 +63,22 @@ async def trainer_digests(session: AsyncSession, cfg: SpaceConfig, start: dateti
     for question, _, _ in escalated.values():
         if question.asker_id not in referents:
             referents[question.asker_id] = {m.id for m in await referents_of(session, cfg.id, question.asker_id)}
+    held = [h for h in await holders(session, cfg.id) if h.holder is not None]
+    held_askers = {m.id: m for m in (await session.execute(
+        select(Member).where(Member.id.in_({h.question.asker_id for h in held}))))
+        .scalars()} if held else {}
     out: dict[int, tuple[Member, TrainerDigest]] = {}
     for trainer in trainers:
         digest = TrainerDigest(trainer.id, sla=report)
+        for h in held:
+            if h.holder is not None and h.holder.id == trainer.id:
+                q, asker = h.question, held_askers.get(h.question.asker_id)
+                post = await session.get(Post, q.post_id)
+                digest.assigned.append({
+                    "number": q.id, "title": q.title or first_line(post.text or "" if post else ""),
+                    "asker": asker.display_name if asker else "?", "deadline": q.deadline_at,
+                    "overdue": q.deadline_at <= now, "state": h.state, "since": h.since,
+                    "link": thread_link(thread_of(q), cfg)})
         mine = [d for d in pending if d.member_id != trainer.id]
         digest.pending = [{"id": d.id, "code": d.code, "who": names.get(d.member_id, "?"), "since": d.created_at,
                            "state": d.state} for d in mine[:MAX_PENDING]]

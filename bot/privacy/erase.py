@@ -21,7 +21,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Declaration, KeyValue, Member, Outbox, Post, Question, Review, Role, ScheduledStep, Space
+from bot.db.sos_models import Assignment
 from bot.hooks import StepRun, on_step
+from bot.privacy.erase_more import erase_more
 from bot.privacy.export import export_files_of
 
 log = logging.getLogger(__name__)
@@ -202,7 +204,9 @@ async def erase_member(session: AsyncSession, member: Member, now: datetime) -> 
         await _scrub_column(session, Question.title, scrub),
         await _scrub_column(session, Declaration.trace_text, scrub),
         await _scrub_column(session, Review.comment, scrub),
+        await _scrub_column(session, Assignment.reason, scrub, Assignment.member_id != member.id),
     ])
+    counts.update(await erase_more(session, member, [p.id for p in own_posts]))
 
     # Outgoing messages: delivered ones naming or quoting them are deleted (the delivery is done, the
     # record is not needed); pending ones to them are dropped, pending ones to others are redacted.

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Declaration, Member, Outbox, Post, Question, Review, Role, Tag
+from bot.privacy.export_more import collect_more
 from bot.refs import UserRef
 from bot.templates import render
 
@@ -83,7 +84,8 @@ async def collect(session: AsyncSession, member: Member, space_id: str | None = 
     me = UserRef(member.platform, member.platform_user_id)
     messages = [
         {"id": row.id, "template": row.template, "status": row.status, "created_at": _iso(row.created_at),
-         "sent_at": _iso(row.sent_at)}
+         "sent_at": _iso(row.sent_at), "failed_at": _iso(row.failed_at), "why_not_delivered": row.last_error,
+         "text": (row.payload or {}).get("text") if row.status == "failed" else None}
         for row in (await session.execute(
             select(Outbox).where(Outbox.kind == "send_direct", Outbox.platform == member.platform)
             .order_by(Outbox.created_at, Outbox.id)
@@ -147,6 +149,7 @@ async def collect(session: AsyncSession, member: Member, space_id: str | None = 
             for r, d in given
         ],
         "messages_received": messages,
+        **await collect_more(session, member, space_id),
     }
 
 

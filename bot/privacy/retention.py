@@ -1,7 +1,8 @@
 """Retention: message text is kept `retention_days` per space (730 by default), then set to NULL.
 
 A daily `privacy.retention` step per space (armed at start-up, re-armed each time it fires) purges
-post texts and titles, SOS question titles and delivered outgoing messages older than the period. The
+post texts and titles, SOS question titles and delivered outgoing messages older than the period (and,
+`retention_more.py`, the newer tables' personal rows). The
 structure stays: posts as rows (counts, tags, SLA), questions and their timestamps, declarations with
 code, state, dates and trace (evidence for the certification jury), reviews. Data exports written for
 members are deleted after EXPORT_KEEP; unconfirmed erasure requests expire.
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Outbox, Post, Question, ScheduledStep, Space
 from bot.hooks import StepRun, on_step
 from bot.privacy.export import EXPORT_PREFIX
+from bot.privacy.retention_more import purge_more
 from bot.timezones import DEFAULT_TIMEZONE, zone
 
 if TYPE_CHECKING:
@@ -78,7 +80,9 @@ async def purge(session: AsyncSession, space_id: str, retention_days: int, now: 
     outbox = await session.execute(
         delete(Outbox).where(Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff)
     )
-    return {"posts": posts.rowcount or 0, "questions": questions.rowcount or 0, "outbox": outbox.rowcount or 0}
+    counts = {"posts": posts.rowcount or 0, "questions": questions.rowcount or 0, "outbox": outbox.rowcount or 0}
+    counts.update(await purge_more(session, space_id, cutoff, now, include_spaceless))
+    return counts
 
 
 def purge_exports() -> int:

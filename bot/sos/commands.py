@@ -21,6 +21,7 @@ from bot.sos.endorse import not_solved
 from bot.sos.ladder import question_text, schedule_ladder
 from bot.sos.questions import mark_resolved, open_question
 from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, thread_of
+from bot.sos.tag_question import tag_question
 
 STAFF = ("trainer", "coordinator")
 CLAIMERS = ("tutor", "trainer", "coordinator")
@@ -74,6 +75,7 @@ async def sos(ctx: Context, cmd: ParsedCommand) -> None:
     if ctx.post is None:  # a native command without a post: the adapter posts the text for us
         raise UserError("sos/sos_where")
     await open_question(ctx, title=cmd.args.strip().split("\n", 1)[0][:120])
+    await tag_question(ctx, cmd.args)
 
 
 @command("resolu", "résolu", "resolved", "solved", usage="/resolu")

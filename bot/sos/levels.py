@@ -17,6 +17,7 @@ from bot.db.models import Member, Post, Question
 from bot.links import thread_link
 from bot.members import user_ref
 from bot.outbound import Outbound
+from bot.refs import ChannelRef, MessageRef
 from bot.sos.assignments import offer
 from bot.sos.pings import record
 from bot.sos.plan import timeout_of
@@ -96,8 +97,10 @@ async def _assign(run: LevelRun, peer: tuple[Post, Member] | None) -> bool:
     ack_due = timeout_of(run.cfg, run.now, run.level.ack_td)
     offer(run.session, run.question, member.id, target, run.index, run.now, ack_due)
     actions = ASSIGNMENT_ACTIONS + (("endorse",) if peer is not None else ())
+    reply = None if peer is None else MessageRef(ChannelRef(peer[0].platform, peer[0].platform_channel_id),
+                                                 peer[0].platform_post_id)
     run.out.direct(member, ASSIGNMENT_TEMPLATES[target], question_id=run.question.id, actions=actions,
-                   ack_due=ack_due, **run.common(peer))
+                   endorse_reply=reply, ack_due=ack_due, **run.common(peer))
     record(run.session, run.question, step_kind(target), run.due, run.now, [member], run.index)
     return True
 

@@ -6,6 +6,7 @@ from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Member, Post
+from bot.delivery_failures import failed_deliveries
 from bot.limits import excerpt
 from bot.members import user_ref
 from bot.sos.sla import sla_report
@@ -33,5 +34,10 @@ async def sla(ctx: Context, cmd: ParsedCommand) -> None:
                         "claimed": row.state == "acknowledged", "state": row.state, "since": row.since,
                         "holder": user_ref(row.holder) if row.holder else None,
                         "text": q.title or (excerpt(post.text or "", 80) if post else "")})
+    # Coordinators are the ones told about undelivered messages (bot/delivery_failures.py): the report
+    # shows them what is still failed, whatever happened to the summary they were sent.
+    failures, failed_total = [], 0
+    if ctx.has_role("coordinator"):
+        failures, failed_total = await failed_deliveries(ctx.session, ctx.space.id)
     ctx.private("sos/sla", report=report, staff=staff, load=staff.load[:LOAD_SHOWN], pending=pending,
-                space=ctx.space.id)
+                space=ctx.space.id, failures=failures, total=failed_total)

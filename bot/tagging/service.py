@@ -141,13 +141,19 @@ async def prepare_taggers(core: Any) -> None:
 
 
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
-    if ctx.space is None or ctx.is_direct or ctx.post is None or not (event.text or "").strip():
+    if ctx.post is not None:
+        await tag_words(ctx, ctx.post, event.text or "")
+
+
+async def tag_words(ctx: Context, post: Post, text: str) -> None:
+    """Tag a post's words (an observed post, or the question of a `/sos` command)."""
+    if ctx.space is None or ctx.is_direct or not text.strip():
         return
     try:
         async with ctx.session.begin_nested():
-            await tag_post(ctx, ctx.post, event.text)
+            await tag_post(ctx, post, text)
     except Exception:  # tagging is an extra: never lose the post or the SOS routing because of it
-        log.exception("tagging failed for post %s", ctx.post.id)
+        log.exception("tagging failed for post %s", post.id)
 
 
 # ---- corrections -------------------------------------------------------------------------------

@@ -36,9 +36,31 @@ async def test_commands_are_synced_per_guild_and_dm_ones_globally(harness: Harne
     assert code["autocomplete"] is True
     (global_sync,) = harness.api.find("PUT", rf"/applications/{p.APP_ID}/commands")
     assert sorted(c["name"] for c in global_sync.json) == sorted(
-        ["declare", "portfolio", "a-valider", "valider", "refuser", "precisions"]
+        ["declare", "positionner", "portfolio", "bilan", "a-valider", "valider", "refuser", "precisions", "claim",
+         "passer", "absent", "permanence", "sla", "digest", "tableau", "confidentialite", "consentement",
+         "mes-donnees", "oublier", "aide", "langue"]
     )
     assert all(c["contexts"] == [1] for c in global_sync.json)  # bot DM only: no duplicates in guilds
+    # Thread-bound commands are not offered in a DM, where the core could only refuse them.
+    assert not {"sos", "resolu", "pas-resolu", "reouvrir", "tag", "untag"} & {c["name"] for c in global_sync.json}
+
+
+async def test_bounded_values_are_typed_for_discord(harness: Harness) -> None:
+    """Discord's client then refuses a level of 9 or an unknown choice before anything is sent."""
+    (guild_sync,) = harness.api.find("PUT", rf"/applications/{p.APP_ID}/guilds/{p.GUILD_ID}/commands")
+    by_name = {c["name"]: {o["name"]: o for o in c.get("options", [])} for c in guild_sync.json}
+    niveau = by_name["positionner"]["niveau"]
+    assert (niveau["type"], niveau["min_value"], niveau["max_value"]) == (4, 1, 8)
+    assert by_name["positionner"]["code"]["autocomplete"] is True
+    assert by_name["passer"]["question"]["type"] == 4 and by_name["passer"]["question"]["min_value"] == 1
+    assert by_name["passer"]["raison"]["required"] is False
+    assert by_name["permanence"]["formateur"]["type"] == 6  # a user picker
+    assert by_name["absent"]["jusqu-au"]["required"] is True
+    for command, param, values in [("confidentialite", "choix", ["prive", "public"]),
+                                   ("consentement", "choix", ["public", "prive"]),
+                                   ("oublier", "etape", ["confirmer", "annuler"]), ("langue", "langue", ["fr", "en"])]:
+        assert [c["value"] for c in by_name[command][param]["choices"]] == values
+    assert all(o.get("description") for c in guild_sync.json for o in c.get("options", []))
 
 
 async def test_sos_is_published_in_the_sos_forum_for_the_member_and_handed_over(harness: Harness) -> None:

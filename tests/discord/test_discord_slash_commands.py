@@ -19,6 +19,7 @@ from discord_world import GENERAL_PAYLOAD, World, open_world
 
 from adapters.discord.commands import SPECS
 from bot.db import models
+from bot.db.sos_models import Absence, Assignment, OncallWeek
 
 
 def covers(name: str) -> None:
@@ -91,6 +92,18 @@ async def test_sos_opens_a_question_in_the_sos_forum_at_the_commands_time(world:
     # The ladder runs for it: the nudge comes at 25 % of the 4 days, in that post.
     await world.tick(timedelta(days=1, minutes=1))
     assert [int(m["channel_id"]) for m in await world.sent("sos/nudge")] == [post_id]
+
+
+async def test_a_slash_sos_question_is_tagged_like_a_forum_post(world: World) -> None:
+    text = "Comment faire une recherche documentaire sur internet avec mes élèves et citer les sources ?"
+    await slash(world, "sos", [opt("question", text)], p.ALICE, GENERAL_PAYLOAD)
+    post_id = await world.forum_post(p.BRUNO, "Bruno", "Recherche", text)  # the same words, posted in the forum
+    await world.tick()
+    by_slash, by_post = await questions(world)
+    slash_tags = {t.code for t in await world.rows(models.Tag, models.Tag.post_id == by_slash.post_id)}
+    post_tags = {t.code for t in await world.rows(models.Tag, models.Tag.post_id == by_post.post_id)}
+    assert int(by_post.thread_root_id) == post_id
+    assert post_tags and slash_tags == post_tags
 
 
 async def test_sos_without_an_sos_channel_is_posted_where_it_was_typed(tmp_path: Path) -> None:
@@ -256,6 +269,198 @@ async def test_digest_maintenant_by_the_coordinator_posts_the_digest(world: Worl
     await slash(world, "digest", [opt("choix", "maintenant")], p.BRUNO, GENERAL_PAYLOAD)
     assert len(await world.sent("digest/community")) == 1
     assert await world.sent("digest/refuse_now")
+
+
+
+# ---------------------------------------------------------------- SOS policy
+
+
+def oncall_settings(**extra: Any) -> Any:
+    from discord_world import settings
+
+    return settings(sos={"delay": "4d", "policy": "calendar", "oncall": [str(p.FABIENNE)],
+                         "oncall_from": "2026-09-07"}, **extra)
+
+
+async def oncall_weeks(world: World) -> list[OncallWeek]:
+    from sqlalchemy import select
+
+    async with world.app.db.transaction() as session:
+        return list((await session.execute(select(OncallWeek))).scalars())
+
+
+async def assigned_world(tmp_path: Path) -> tuple[World, int, Any]:
+    """Fabienne on call, a question of Alice's given to her at 50 % of the delay."""
+    world = await open_world(tmp_path, oncall_settings())
+    post_id, _thread = await question_thread(world)
+    await world.tick(timedelta(days=2, minutes=1))
+    (assignment,) = await world.rows(Assignment)
+    assert assignment.state == "offered"
+    return world, post_id, assignment
+
+
+async def test_pas_resolu_by_the_asker_reopens_an_answered_question(world: World) -> None:
+    covers("pas-resolu")
+    post_id, thread = await question_thread(world)
+    await world.discord.gateway("MESSAGE_CREATE", p.message(world.snowflake(), post_id, p.FABIENNE, "Fabienne",
+                                                            "Menu Notes, puis Exporter.", roles=[p.TRAINER_ROLE]))
+    await world.tick()
+    assert (await questions(world))[0].status == "answered"
+    await slash(world, "pas-resolu", [], p.ALICE, thread)
+    (question,) = await questions(world)
+    assert question.status == "open" and question.not_solved_at is not None
+    assert await world.sent("sos/not_solved")
+
+
+async def test_passer_in_the_thread_hands_the_question_on_with_the_reason(tmp_path: Path) -> None:
+    covers("passer")
+    world, post_id, assignment = await assigned_world(tmp_path)
+    try:
+        thread = p.thread(post_id, p.SOS_FORUM, "Exporter Pronote")
+        await slash(world, "passer", [opt("raison", "En formation toute la semaine")], p.FABIENNE, thread)
+        (after,) = await world.rows(Assignment, Assignment.id == assignment.id)
+        assert (after.state, after.reason) == ("passed", "En formation toute la semaine")
+        assert "En formation toute la semaine" in world.dm_texts(p.FABIENNE)[-1]
+    finally:
+        await world.discord.close()
+        await world.app.close()
+
+
+async def test_claim_in_a_dm_names_the_question_by_its_number(tmp_path: Path) -> None:
+    world, post_id, assignment = await assigned_world(tmp_path)
+    try:
+        dm = world.dm_channel_of(p.FABIENNE)
+        await slash(world, "claim", [opt("question", assignment.question_id, kind=4)], p.FABIENNE, dm,
+                    guild_id=None)
+        (after,) = await world.rows(Assignment, Assignment.id == assignment.id)
+        assert after.state == "acknowledged" and after.acknowledged_at is not None
+        assert f"<@{p.FABIENNE}> prend votre question en charge" in thread_texts(world, post_id)[-1]
+        assert await world.sent("sos/claim_noted")
+    finally:
+        await world.discord.close()
+        await world.app.close()
+
+
+async def test_absent_until_a_date_then_back(world: World) -> None:
+    covers("absent")
+    await slash(world, "absent", [opt("jusqu-au", "20/09")], p.FABIENNE, GENERAL_PAYLOAD)
+    (absence,) = await world.rows(Absence)
+    assert absence.ends_at.date().isoformat() >= "2026-09-20"
+    assert "20" in world.dm_texts(p.FABIENNE)[-1]
+    await slash(world, "absent", [opt("jusqu-au", "01/09/2026")], p.FABIENNE, GENERAL_PAYLOAD)
+    assert await world.sent("sos/absent_past")  # a past day: told, nothing changed
+    assert len(await world.rows(Absence)) == 1
+    await slash(world, "absent", [opt("jusqu-au", "fin")], p.FABIENNE, GENERAL_PAYLOAD)
+    assert await world.sent("sos/absent_ended")
+
+
+async def test_permanence_shows_and_the_coordinator_sets_a_week(tmp_path: Path) -> None:
+    covers("permanence")
+    world = await open_world(tmp_path, oncall_settings())
+    try:
+        await slash(world, "permanence", [], p.BRUNO, GENERAL_PAYLOAD)
+        assert await world.sent("sos/oncall_show")
+        resolved = {"users": {str(p.FABIENNE): p.user(p.FABIENNE, "Fabienne")}}
+        picked = [opt("formateur", str(p.FABIENNE), kind=6), opt("semaine", "2026-09-21")]
+        await slash(world, "permanence", picked, p.BRUNO, GENERAL_PAYLOAD, resolved=resolved)
+        assert await world.sent("sos/refuse_oncall_change") and await oncall_weeks(world) == []
+        await slash(world, "permanence", picked, p.CLAIRE, GENERAL_PAYLOAD, resolved=resolved)
+        (week,) = await oncall_weeks(world)
+        fabienne = (await world.rows(models.Member, models.Member.platform_user_id == str(p.FABIENNE)))[0]
+        assert (week.week_start.isoformat()[:10], week.member_id) == ("2026-09-21", fabienne.id)
+        assert await world.sent("sos/oncall_set")
+    finally:
+        await world.discord.close()
+        await world.app.close()
+
+
+async def test_sla_for_a_formatrice_and_refused_to_a_member(world: World) -> None:
+    covers("sla")
+    await question_thread(world)
+    await slash(world, "sla", [], p.FABIENNE, GENERAL_PAYLOAD)
+    (report,) = await world.sent("sos/sla")
+    assert report["channel_id"] == world.dm_channel_of(p.FABIENNE)["id"]
+    await slash(world, "sla", [], p.BRUNO, GENERAL_PAYLOAD)
+    assert await world.sent("sos/refuse_sla")
+
+
+# ---------------------------------------------------------------- member settings and data
+
+
+async def test_positionner_declares_a_level_in_a_crcn_space(tmp_path: Path) -> None:
+    covers("positionner")
+    from discord_world import settings
+
+    world = await open_world(tmp_path, settings(referential="crcn"))
+    try:
+        await slash(world, "positionner", [opt("code", "2.3"), opt("niveau", 4, kind=4),
+                                           opt("trace", "https://exemple.org/capsule")], p.ALICE, GENERAL_PAYLOAD)
+        (decl,) = await world.rows(models.Declaration)
+        assert (decl.code, decl.level) == ("2.3", 4)
+    finally:
+        await world.discord.close()
+        await world.app.close()
+
+
+async def test_bilan_arrives_by_dm(world: World) -> None:
+    covers("bilan")
+    await declaration(world)
+    await slash(world, "bilan", [], p.ALICE, GENERAL_PAYLOAD)
+    (ready,) = await world.sent("declarations/bilan_ready")
+    dm = world.dm_channel_of(p.ALICE)["id"]
+    assert ready["channel_id"] == dm
+    (upload,) = [c for c in world.discord.api.find("POST", rf"/channels/{dm}/messages") if c.files]
+    assert upload.files[0].endswith(".html")
+
+
+async def test_confidentialite_and_consentement_set_the_members_choices(world: World) -> None:
+    covers("confidentialite")
+    covers("consentement")
+    await slash(world, "confidentialite", [opt("choix", "public")], p.ALICE, GENERAL_PAYLOAD)
+    await slash(world, "consentement", [opt("choix", "public")], p.ALICE, GENERAL_PAYLOAD)
+    (alice,) = await world.rows(models.Member, models.Member.platform_user_id == str(p.ALICE))
+    assert (alice.declarations_public, alice.consent_public) == (True, True)
+    await slash(world, "consentement", [opt("choix", "prive")], p.ALICE, GENERAL_PAYLOAD)
+    (alice,) = await world.rows(models.Member, models.Member.platform_user_id == str(p.ALICE))
+    assert alice.consent_public is False
+    assert await world.sent("declarations/privacy_set") and len(await world.sent("privacy/consent_set")) == 2
+
+
+async def test_tableau_sends_a_one_time_link_privately(world: World) -> None:
+    covers("tableau")
+    async with world.app.db.transaction() as session:
+        from bot.web.auth import publish_public_url
+
+        await publish_public_url(session, "https://tice.example.org")
+    await slash(world, "tableau", [], p.CLAIRE, GENERAL_PAYLOAD)
+    (link,) = await world.sent("web/link")
+    assert link["channel_id"] == world.dm_channel_of(p.CLAIRE)["id"] and "https://tice.example.org" in link["content"]
+    async with world.app.db.transaction() as session:
+        from sqlalchemy import func, select
+
+        assert await session.scalar(select(func.count()).select_from(models.WebLogin)) == 1
+
+
+async def test_mes_donnees_sends_the_files_and_oublier_erases_after_confirmation(world: World) -> None:
+    covers("mes-donnees")
+    covers("oublier")
+    await declaration(world)
+    await slash(world, "mes-donnees", [], p.ALICE, GENERAL_PAYLOAD)
+    assert await world.sent("privacy/export_ready") and await world.sent("privacy/export_summary")
+    await slash(world, "oublier", [], p.ALICE, GENERAL_PAYLOAD)
+    assert await world.sent("privacy/erase_confirm")
+    await slash(world, "oublier", [opt("etape", "confirmer")], p.ALICE, GENERAL_PAYLOAD)
+    assert await world.rows(models.Member, models.Member.platform_user_id == str(p.ALICE)) == []
+
+
+async def test_aide_and_langue(world: World) -> None:
+    covers("aide")
+    covers("langue")
+    await slash(world, "aide", [], p.BRUNO, GENERAL_PAYLOAD)
+    assert "/passer" in (await world.sent("general/help"))[0]["content"]
+    await slash(world, "langue", [opt("langue", "en")], p.BRUNO, GENERAL_PAYLOAD)
+    (bruno,) = await world.rows(models.Member, models.Member.platform_user_id == str(p.BRUNO))
+    assert bruno.language == "en"
 
 
 def test_every_slash_command_has_an_effect_test() -> None:

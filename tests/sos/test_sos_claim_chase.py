@@ -19,7 +19,7 @@ async def test_a_silent_claim_is_reminded_once_then_handed_on(database_url: str)
         reminders = sent(run, "sos/claim_reminder")
         assert [r.to for r in reminders] == ["fabienne"]  # once, to the claimer only
         (reminder,) = reminders
-        assert reminder.at == claim.reminded_at and "/passer 1" in reminder.text
+        assert reminder.at == claim.reminded_at and "/passer #1" in reminder.text
         # After the reminder and its grace, the question goes on: someone else is asked, not fabienne.
         after = [d for d in sent(run) if d.at > reminder.at and d.to]
         assert after and after[0].to != "fabienne"

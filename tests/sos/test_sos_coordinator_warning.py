@@ -18,7 +18,7 @@ async def test_the_coordinator_is_warned_at_least_six_hours_before_the_deadline(
         (warning,) = sent(run, "sos/coordinator_warning")
         assert warning.to == "claire"
         assert question.deadline_at - warning.at >= timedelta(hours=6)
-        assert "il reste" in warning.text and "/claim 1" in warning.text  # time left, and what to do
+        assert "il reste" in warning.text and "/claim #1" in warning.text  # time left, and what to do
         # What claire sees: the warning while there is time, then the breach.
         assert [t for t, to in who_got(run) if to == "claire"] == ["sos/coordinator_warning", "sos/breach_coordinator"]
         # The breach is still recorded at 100 % and said in the thread, with the warning's date.

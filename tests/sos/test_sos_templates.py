@@ -48,5 +48,8 @@ def test_an_assignment_says_what_to_do_in_each_language() -> None:
                   peer={"author": UserRef("console", "bruno", "Bruno"), "text": "Par le drive."})
     fr = render("fr", "sos/oncall", **values).text
     en = render("en", "sos/oncall", **values).text
-    assert "/claim 12" in fr and "/passer 12" in fr and "✅ sur la réponse de Bruno" in fr
-    assert "/claim 12" in en and "/passer 12" in en and "✅ on Bruno's reply" in en
+    assert "/claim #12" in fr and "/passer #12" in fr and "✅ sur la réponse de Bruno" in fr
+    assert "/claim #12" in en and "/passer #12" in en and "✅ on Bruno's reply" in en
+    # On Matrix, where there are no buttons, the same actions read as the bot's commands there.
+    matrix = render("fr", "sos/oncall", platform="matrix", **values).text
+    assert "`!claim #12`" in matrix and "`!passer #12 [raison]`" in matrix and "/claim" not in matrix
