@@ -211,9 +211,9 @@ class Replay:
             await app.run_once()
             return
         elif step.kind == "react":
-            if self.last_human_post is None:
+            target = self._bot_message(step) if step.target else self.last_human_post
+            if target is None:
                 raise ScriptError(step.line_no, "« react » sans message auquel réagir")
-            target = self.last_human_post
             await app.submit(ReactionAdded(event_id, user, target, step.text))
             self._echo(f"{step.who} réagit {step.text} sur {target.id}")
             await app.run_once()
@@ -224,6 +224,14 @@ class Replay:
         self.last_human_post = message
         await app.submit(event)
         await app.run_once()
+
+    def _bot_message(self, step: Step) -> MessageRef:
+        """`NAME react ✅ to bot`: the bot's last reply in the current thread (e.g. its acknowledgement)."""
+        thread = self.current_thread
+        for item in reversed(self.adapter.delivered):
+            if thread is not None and item.kind == "reply_in_thread" and item.thread == thread.id:
+                return MessageRef(ChannelRef("console", item.channel), item.message_id)
+        raise ScriptError(step.line_no, "« react … to bot » : le bot n'a encore rien écrit dans ce fil")
 
     async def _advance_to(self, target: datetime, step: Step) -> None:
         if self.app is None:
