@@ -402,7 +402,8 @@ class Core:
         row = (
             await session.execute(
                 select(Outbox).where(Outbox.platform == message.channel.platform,
-                                     Outbox.platform_message_id == message.id, Outbox.kind == "reply_in_thread").limit(1)
+                                     Outbox.platform_message_id == message.id,
+                                     Outbox.kind == "reply_in_thread").limit(1)
             )
         ).scalar_one_or_none()
         if row is None or not isinstance((row.payload or {}).get("thread"), dict):

@@ -336,5 +336,5 @@ class WebSession(Base):
 
 
 # The SOS policy's own tables live in their module; importing it here registers them with Base.metadata.
-from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek  # noqa: E402, F401
 from bot.db.faq_models import FaqEntry, FaqSuggestion  # noqa: E402, F401
+from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek  # noqa: E402, F401

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
-from bot.db.faq_models import FaqEntry
-from bot.db.models import Post
+from bot.db.models import FaqEntry, Post
 from bot.faq.documents import accepted_answer, first_line
 from bot.faq.index import SEARCH_THRESHOLD, index_for
 from bot.faq.parsing import TITLE_MAX, FaqRequest, entry_number, parse

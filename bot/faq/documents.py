@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.faq_models import FaqEntry
-from bot.db.models import KeyValue, Post, Question
+from bot.db.models import FaqEntry, KeyValue, Post, Question
 
 GENERATION_KEY = "faq.generation"  # bumped by erasure and retention: texts changed under the index
 

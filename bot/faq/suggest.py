@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.db.faq_models import FaqSuggestion
-from bot.db.models import Member, Question, Space
+from bot.db.models import FaqSuggestion, Member, Question, Space
 from bot.faq.documents import FaqDoc
 from bot.faq.index import SUGGEST_THRESHOLD, Hit, index_for
 from bot.faq.visibility import searchable_spaces
