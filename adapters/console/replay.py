@@ -102,6 +102,8 @@ class Replay:
                             school_holidays=holidays, **policy)  # type: ignore[arg-type]
             config = SpaceConfig(id=step.target, referential=o.get("referential", "c2i2e"),
                                  language=o.get("lang", "fr"), sos=sos,  # type: ignore[arg-type]
+                                 private=o.get("private", "no") in ("yes", "true", "oui"),
+                                 faq_share=[s for s in o.get("faq_share", "").split(",") if s],
                                  review=ReviewPolicy(delay=o.get("review", "7d")))
         except ValueError as exc:
             raise ScriptError(step.line_no, f"espace mal décrit : {exc}") from exc
