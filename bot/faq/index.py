@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # and bench's questions so that same-topic questions pass and different topics sharing only generic
 # words ("élèves", "classe") do not. `/faq` is a search the person asked for: a lower bar.
 SUGGEST_THRESHOLD = 0.30
-SEARCH_THRESHOLD = 0.15
+SEARCH_THRESHOLD = 0.10
 
 
 @dataclass(frozen=True)
