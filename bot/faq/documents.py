@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import FaqEntry, KeyValue, Post, Question
 
@@ -80,22 +81,28 @@ async def accepted_answer(session: AsyncSession, question: Question) -> Post | N
 
 
 async def load_documents(session: AsyncSession, space_ids: Sequence[str]) -> list[FaqDoc]:
-    """Resolved questions (by a human answer) asked in a space's thread, and live curated entries."""
+    """Resolved questions (by a human answer) asked in a space's thread, and live curated entries.
+
+    One query with the accepted answer joined; only questions resolved before the FAQ existed (no
+    `accepted_post_id`) look their answer up one by one."""
+    answer_post = aliased(Post)
     rows = (await session.execute(
-        select(Question, Post, FaqEntry)
+        select(Question, Post, FaqEntry, answer_post)
         .join(Post, Post.id == Question.post_id)
         .outerjoin(FaqEntry, and_(FaqEntry.question_id == Question.id, FaqEntry.removed_at.is_(None)))
+        .outerjoin(answer_post, answer_post.id == Question.accepted_post_id)
         .where(Question.space_id.in_(list(space_ids)), Question.status == "resolved",
                Question.resolution.is_(None), Post.is_direct.is_(False), Post.deleted_at.is_(None))
         .order_by(Question.id)
     )).all()
     docs: list[FaqDoc] = []
     seen: set[int] = set()
-    for question, post, entry in rows:
+    for question, post, entry, answer in rows:
         if question.id in seen:
             continue  # two live entries for one thread: the first one
         seen.add(question.id)
-        answer = await accepted_answer(session, question)
+        if question.accepted_post_id is None:
+            answer = await accepted_answer(session, question)
         answer_text = answer.text if answer is not None and answer.deleted_at is None else None
         question_text = post.text or ""
         if not question_text.strip() and entry is None:
