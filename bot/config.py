@@ -78,6 +78,10 @@ class SpaceConfig(_Strict):
     timezone: str = DEFAULT_TIMEZONE  # when absent from the file: [bot] timezone (see Settings)
     privacy_notice: str = ""
     retention_days: int = 730
+    # A private space's questions never leave it (no FAQ sharing whatever faq_share says).
+    private: bool = False
+    # Spaces that may be shown this space's resolved questions and FAQ entries (bot/faq/visibility.py).
+    faq_share: list[str] = Field(default_factory=list)
     sos: SosPolicy = Field(default_factory=SosPolicy)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     digest: DigestPolicy = Field(default_factory=DigestPolicy)

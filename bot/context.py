@@ -49,6 +49,8 @@ class Context:
     post: Post | None = None
     is_direct: bool = False
     channel_kind: str = ""
+    # A reaction on one of the bot's own messages: its template (e.g. "sos/received"); no post then.
+    bot_template: str = ""
     _traced: bool = False
 
     @property

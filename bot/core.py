@@ -20,7 +20,7 @@ from bot.commands.parser import ParsedCommand, UnknownCommand
 from bot.config import SpaceConfig
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
-from bot.db.models import Channel, EventFailure, Member, Post, ProcessedEvent, Role, Space
+from bot.db.models import Channel, EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
 from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
 from bot.events import (
     CommandInvoked,
@@ -33,7 +33,7 @@ from bot.events import (
 )
 from bot.members import ensure_role, get_or_create_member, roles_of, spaces_of
 from bot.outbound import Outbound
-from bot.refs import ChannelRef, ThreadRef, UserRef
+from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
 from bot.spaces import sync_spaces, upsert_channel
 from bot.sweep import next_due, sweep
@@ -369,17 +369,25 @@ class Core:
 
     async def _on_reaction(self, session: AsyncSession, event: ReactionAdded, now: datetime) -> None:
         post = await self._find_post(session, event.message.channel, event.message.id)
-        if post is None:
+        bot_message = None if post is not None else await self._bot_message(session, event.message)
+        if post is None and bot_message is None:
             log.debug("event %s:%s reacts to message %s, which was never stored; ignored",
                       event.user.platform, event.event_id, event.message.id)
             return
         channel = event.message.channel
-        thread = ThreadRef(channel, post.thread_root_id)
-        ctx = await self._context(session, now, event.user, channel, post.is_direct, thread,
-                                  space_hint=post.space_id)
+        if post is not None:
+            thread = ThreadRef(channel, post.thread_root_id)
+            ctx = await self._context(session, now, event.user, channel, post.is_direct, thread,
+                                      space_hint=post.space_id)
+        else:
+            # One of the bot's replies in a thread (e.g. the acknowledgement carrying FAQ suggestions).
+            assert bot_message is not None
+            thread = ThreadRef(channel, bot_message.payload["thread"]["id"])
+            ctx = await self._context(session, now, event.user, channel, False, thread)
         if ctx is None:
             return
         ctx.post = post
+        ctx.bot_template = bot_message.template if bot_message is not None else ""
         failed = []
         for observer in self.registry.reaction_observers:
             failure = await run_guarded(ctx, event.user.platform, event.event_id, handler_name(observer),
@@ -388,6 +396,21 @@ class Core:
                 failed.append(failure.id)
         if failed:
             ctx.private("errors/reaction_failed", emoji=event.emoji, failures=failed)
+
+    async def _bot_message(self, session: AsyncSession, message: MessageRef) -> Outbox | None:
+        """The bot's own delivered reply in a thread with this platform id, if there is one."""
+        row = (
+            await session.execute(
+                select(Outbox).where(Outbox.platform == message.channel.platform,
+                                     Outbox.platform_message_id == message.id,
+                                     Outbox.kind == "reply_in_thread").limit(1)
+            )
+        ).scalar_one_or_none()
+        if row is None or not isinstance((row.payload or {}).get("thread"), dict):
+            return None
+        if row.payload["thread"].get("channel", {}).get("id") != message.channel.id:
+            return None
+        return row
 
     async def _on_roles(self, session: AsyncSession, event: MemberRolesChanged, now: datetime) -> None:
         if await session.get(Space, event.space_id) is None:

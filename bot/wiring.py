@@ -67,6 +67,15 @@ def sos(reg: Registry) -> None:
     reg.add_startup_hooks(handover.arm_handovers)
 
 
+def faq(reg: Registry) -> None:
+    """The community remembers: similar resolved questions linked when a question arrives (bot/sos asks
+    bot/faq when this capability is wired), ✅ on that acknowledgement resolves it "par la FAQ", `/faq`."""
+    from bot.faq import commands, resolve
+
+    reg.add_reaction_observers(resolve.faq_on_reaction)
+    reg.add_commands(commands.faq)
+
+
 def declarations(reg: Registry) -> None:
     """Declarations of competences (and CRCN levels), reviews, portfolio, the member's bilan, review reminders."""
     from bot.declarations import bilan, commands, levels, observer, portfolio, reminders
@@ -106,6 +115,7 @@ CAPABILITIES: dict[str, Callable[[Registry], None]] = {
     "privacy": privacy,
     "tagging": tagging,
     "sos": sos,
+    "faq": faq,
     "declarations": declarations,
     "digest": digest,
     "general": general,

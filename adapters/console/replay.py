@@ -102,6 +102,8 @@ class Replay:
                             school_holidays=holidays, **policy)  # type: ignore[arg-type]
             config = SpaceConfig(id=step.target, referential=o.get("referential", "c2i2e"),
                                  language=o.get("lang", "fr"), sos=sos,  # type: ignore[arg-type]
+                                 private=o.get("private", "no") in ("yes", "true", "oui"),
+                                 faq_share=[s for s in o.get("faq_share", "").split(",") if s],
                                  review=ReviewPolicy(delay=o.get("review", "7d")))
         except ValueError as exc:
             raise ScriptError(step.line_no, f"espace mal décrit : {exc}") from exc
@@ -211,9 +213,9 @@ class Replay:
             await app.run_once()
             return
         elif step.kind == "react":
-            if self.last_human_post is None:
+            target = self._bot_message(step) if step.target else self.last_human_post
+            if target is None:
                 raise ScriptError(step.line_no, "« react » sans message auquel réagir")
-            target = self.last_human_post
             await app.submit(ReactionAdded(event_id, user, target, step.text))
             self._echo(f"{step.who} réagit {step.text} sur {target.id}")
             await app.run_once()
@@ -224,6 +226,14 @@ class Replay:
         self.last_human_post = message
         await app.submit(event)
         await app.run_once()
+
+    def _bot_message(self, step: Step) -> MessageRef:
+        """`NAME react ✅ to bot`: the bot's last reply in the current thread (e.g. its acknowledgement)."""
+        thread = self.current_thread
+        for item in reversed(self.adapter.delivered):
+            if thread is not None and item.kind == "reply_in_thread" and item.thread == thread.id:
+                return MessageRef(ChannelRef("console", item.channel), item.message_id)
+        raise ScriptError(step.line_no, "« react … to bot » : le bot n'a encore rien écrit dans ce fil")
 
     async def _advance_to(self, target: datetime, step: Step) -> None:
         if self.app is None:

@@ -37,7 +37,7 @@ class Step:
 _OPTION = re.compile(r"(\w+)=(\"[^\"]*\"|\S+)")
 _POST = re.compile(r"^(?P<who>[\w.@:-]+)\s+in\s+(?P<channel>[\w-]+)(?:\s+\[(?P<title>[^\]]*)\])?\s*:\s?(?P<text>.*)$")
 _SAY = re.compile(r"^(?P<who>[\w.@:-]+)\s+(?P<verb>reply|dm|edit)\s*:\s?(?P<text>.*)$")
-_REACT = re.compile(r"^(?P<who>[\w.@:-]+)\s+react\s+(?P<emoji>\S+)\s*$")
+_REACT = re.compile(r"^(?P<who>[\w.@:-]+)\s+react\s+(?P<emoji>\S+)(?:\s+to\s+(?P<target>bot|ticebot))?\s*$")
 
 
 def _options(text: str) -> dict[str, str]:
@@ -108,7 +108,7 @@ def parse_line(raw: str, line_no: int) -> Step | None:
     if match := _SAY.match(line):
         return Step(line_no, match["verb"], who=match["who"], text=match["text"])
     if match := _REACT.match(line):
-        return Step(line_no, "react", who=match["who"], text=match["emoji"])
+        return Step(line_no, "react", who=match["who"], text=match["emoji"], target=match["target"] or "")
     raise ScriptError(line_no, f"ligne incomprise : « {line} » (voir le format dans le README)")
 
 

@@ -26,7 +26,7 @@ from adapters.discord.spaces import DiscordSpace
 DM_COMMANDS = frozenset({
     "declare", "positionner", "portfolio", "bilan", "a-valider", "valider", "refuser", "precisions",
     "claim", "passer", "absent", "permanence", "sla", "digest", "tableau", "confidentialite", "consentement",
-    "mes-donnees", "oublier", "aide", "langue",
+    "mes-donnees", "oublier", "aide", "langue", "faq",
 })
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 _CHOICE_LEN = 100  # Discord's limit for a choice's name and value
@@ -194,6 +194,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("oublier", "Effacer vos données (demande, puis confirmation)", slash_member.oublier),
     Spec("aide", "Les commandes du bot", no_args),
     Spec("langue", "La langue de mes messages : français ou anglais", slash_member.langue),
+    Spec("faq", "Chercher dans les questions résolues et la FAQ de l'espace", slash_member.faq),
 )
 
 # Commands of the core deliberately not offered as slash commands, with the reason. Every command of

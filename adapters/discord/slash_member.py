@@ -67,3 +67,12 @@ async def oublier(interaction: discord.Interaction[Any], etape: str | None = Non
 @app_commands.choices(langue=[Choice(name="français", value="fr"), Choice(name="English", value="en")])
 async def langue(interaction: discord.Interaction[Any], langue: str) -> None:
     await submit(interaction, langue)
+
+
+@app_commands.describe(
+    mots="Les mots à chercher ; ou « ajouter [titre | résumé] », « modifier ‹n°› titre: … résumé: … », "
+         "« retirer ‹n°› » (formateurs)",
+)
+async def faq(interaction: discord.Interaction[Any], mots: app_commands.Range[str, 1, 400]) -> None:
+    # One free-text option: /faq's sub-commands are words of the core's own syntax, parsed there.
+    await submit(interaction, mots)

@@ -166,6 +166,10 @@ class Question(Base):
     policy_loop: Mapped[int] = mapped_column(Integer, default=0)
     asker_asked_at: Mapped[datetime | None] = mapped_column(default=None)  # "did that reply solve it?"
     not_solved_at: Mapped[datetime | None] = mapped_column(default=None)  # the asker's ❌ or /pas-resolu
+    # How a resolved question was resolved: None (a human answer, or not resolved) or "faq" (the asker
+    # accepted a similar resolved question the bot suggested: no human answer, not a breach either).
+    resolution: Mapped[str | None] = mapped_column(String(20), default=None)
+    accepted_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), default=None)
 
 
 class ScheduledStep(Base):
@@ -270,6 +274,8 @@ class Outbox(Base):
         Index("ix_outbox_due", "status", "platform", "next_attempt_at"),
         # Is there an older unsent row in this conversation? One index probe per candidate row.
         Index("ix_outbox_conversation", "conversation", "status", "id"),
+        # A reaction on one of the bot's messages (the FAQ's ✅ on an acknowledgement) finds it by id.
+        Index("ix_outbox_platform_message", "platform", "platform_message_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
@@ -330,4 +336,5 @@ class WebSession(Base):
 
 
 # The SOS policy's own tables live in their module; importing it here registers them with Base.metadata.
+from bot.db.faq_models import FaqEntry, FaqSuggestion  # noqa: E402, F401
 from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek  # noqa: E402, F401

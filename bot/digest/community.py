@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import SpaceConfig
-from bot.db.models import Declaration, Member, Post, Question, Review, Tag
+from bot.db.models import Declaration, FaqEntry, Member, Post, Question, Review, Tag
 from bot.digest.periods import local_days, week_ending, weeks_ending
 from bot.links import thread_link
 from bot.sos.store import thread_of
@@ -78,6 +78,7 @@ class CommunityDigest:
     trending: list[dict[str, Any]] = field(default_factory=list)  # {code, label, count}
     untouched: list[dict[str, Any]] = field(default_factory=list)  # {domain, label, codes, more}
     faq: list[dict[str, str]] = field(default_factory=list)  # {title, link}
+    faq_entries: list[dict[str, Any]] = field(default_factory=list)  # curated this week: {number, title, link}
     named_validations: list[dict[str, str]] = field(default_factory=list)  # {name, code, label}
     anonymous_validations: int = 0
     resources: int = 0
@@ -90,7 +91,7 @@ class CommunityDigest:
     def quiet(self) -> bool:
         """Nothing happened and nothing is waiting: one friendly line is enough."""
         return not (self.asked or self.answered or self.open or self.breached or self.trending or self.faq
-                    or self.named_validations or self.anonymous_validations or self.resources)
+                    or self.faq_entries or self.named_validations or self.anonymous_validations or self.resources)
 
     @property
     def has_chart_data(self) -> bool:
@@ -101,8 +102,14 @@ class CommunityDigest:
         return {"d": self, "quiet": self.quiet, **local_days(self.start, self.end, self.timezone)}
 
 
+def _by_faq(q: Question) -> bool:
+    return q.status == "resolved" and q.resolution == "faq"
+
+
 def _judge(q: Question, now: datetime) -> tuple[bool, bool]:
     """(its fate is known at `now`, answered within the deadline) — as in the SLA report."""
+    if _by_faq(q):
+        return False, False  # resolved by the FAQ: left out of the in-time share, as in the SLA report
     if q.answered_at is not None:
         return True, q.answered_at <= q.deadline_at
     return q.deadline_at <= now, False
@@ -120,7 +127,7 @@ def question_figures(digest: CommunityDigest, questions: list[Question], now: da
     )
     digest.breached = sum(
         1 for q in questions
-        if _in(q.deadline_at, start, end) and q.deadline_at <= now
+        if _in(q.deadline_at, start, end) and q.deadline_at <= now and not _by_faq(q)
         and (q.answered_at is None or q.answered_at > q.deadline_at)
     )
     digest.median_first_response_h = _median(
@@ -141,7 +148,8 @@ def question_figures(digest: CommunityDigest, questions: list[Question], now: da
 
 async def _faq(session: AsyncSession, questions: list[Question], cfg: SpaceConfig,
                start: datetime, end: datetime) -> list[dict[str, str]]:
-    resolved = sorted((q for q in questions if q.status == "resolved" and _in(q.resolved_at, start, end)),
+    resolved = sorted((q for q in questions if q.status == "resolved" and not _by_faq(q)
+                       and _in(q.resolved_at, start, end)),
                       key=lambda q: (q.resolved_at, q.id))
     out = []
     for q in resolved[:MAX_FAQ]:
@@ -150,6 +158,17 @@ async def _faq(session: AsyncSession, questions: list[Question], cfg: SpaceConfi
         if title:
             out.append({"title": title, "link": thread_link(thread_of(q), cfg)})
     return out
+
+
+async def _faq_entries(session: AsyncSession, cfg: SpaceConfig, start: datetime, end: datetime
+                       ) -> list[dict[str, Any]]:
+    """Curated entries added this week and still in the FAQ."""
+    rows = await session.execute(
+        select(FaqEntry, Question).join(Question, Question.id == FaqEntry.question_id)
+        .where(FaqEntry.space_id == cfg.id, FaqEntry.removed_at.is_(None), FaqEntry.created_at >= start,
+               FaqEntry.created_at < end, FaqEntry.title != "")
+        .order_by(FaqEntry.created_at, FaqEntry.id).limit(MAX_FAQ))
+    return [{"number": e.id, "title": e.title, "link": thread_link(thread_of(q), cfg)} for e, q in rows.tuples()]
 
 
 async def _competences(session: AsyncSession, digest: CommunityDigest, ref: Any, space_id: str) -> None:
@@ -231,6 +250,7 @@ async def community_digest(session: AsyncSession, ref: Any, cfg: SpaceConfig, st
     )).scalars())
     question_figures(digest, questions, now, cfg.timezone)
     digest.faq = await _faq(session, questions, cfg, start, end)
+    digest.faq_entries = await _faq_entries(session, cfg, start, end)
     await _competences(session, digest, ref, cfg.id)
     await _validations(session, digest, cfg.id)
     await _resources(session, digest, cfg.id)

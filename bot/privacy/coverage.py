@@ -29,6 +29,9 @@ COVERED: dict[str, str] = {
     "web_logins": "export 'dashboard_links' (no hash); deleted on erasure; purged once expired",
     "web_sessions": "export 'dashboard_sessions' (no hash); deleted on erasure; purged once expired",
     "event_failures": "export 'processing_failures'; deleted on erasure and by retention",
+    "faq_entries": "export 'faq_entries' (curated by them); title and summary scrubbed on erasure (every "
+                   "FAQ index rebuilt); cleared and retired by retention",
+    "faq_suggestions": "export 'faq_suggestions' (shown to them); point at questions, hold no text",
 }
 
 # table → why nothing in it concerns a person

@@ -20,7 +20,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Declaration, KeyValue, Member, Outbox, Post, Question, Review, Role, ScheduledStep, Space
+from bot.db.models import (
+    Declaration,
+    FaqEntry,
+    KeyValue,
+    Member,
+    Outbox,
+    Post,
+    Question,
+    Review,
+    Role,
+    ScheduledStep,
+    Space,
+)
 from bot.db.sos_models import Assignment
 from bot.hooks import StepRun, on_step
 from bot.privacy.erase_more import erase_more
@@ -205,8 +217,15 @@ async def erase_member(session: AsyncSession, member: Member, now: datetime) -> 
         await _scrub_column(session, Declaration.trace_text, scrub),
         await _scrub_column(session, Review.comment, scrub),
         await _scrub_column(session, Assignment.reason, scrub, Assignment.member_id != member.id),
+        # FAQ entries copy a question's first line and an answer's (then edited by a curator).
+        await _scrub_column(session, FaqEntry.title, scrub),
+        await _scrub_column(session, FaqEntry.summary, scrub),
     ])
     counts.update(await erase_more(session, member, [p.id for p in own_posts]))
+    # Every instance's FAQ index was built from the texts just erased: rebuilt on its next search.
+    from bot.faq.documents import bump_generation
+
+    await bump_generation(session)
 
     # Outgoing messages: delivered ones naming or quoting them are deleted (the delivery is done, the
     # record is not needed); pending ones to them are dropped, pending ones to others are redacted.

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Declaration, Member, Outbox, Post, Question, Review, Role, Tag
+from bot.db.models import Declaration, FaqEntry, FaqSuggestion, Member, Outbox, Post, Question, Review, Role, Tag
 from bot.privacy.export_more import collect_more
 from bot.refs import UserRef
 from bot.templates import render
@@ -68,6 +68,17 @@ async def collect(session: AsyncSession, member: Member, space_id: str | None = 
         select(Question).where(or_(Question.first_responder_id == member.id, Question.claimed_by_id == member.id),
                                in_space(Question.space_id)).order_by(Question.created_at, Question.id)
     )).scalars().all()
+    # FAQ: entries made from their threads or curated by them, and what was suggested to them.
+    question_ids = [q.id for q in questions]
+    post_question_ids = [q.id for q in answered]
+    faq_entries = (await session.execute(
+        select(FaqEntry).where(or_(FaqEntry.created_by_id == member.id,
+                                   FaqEntry.question_id.in_(question_ids + post_question_ids)),
+                               in_space(FaqEntry.space_id)).order_by(FaqEntry.id)
+    )).scalars().all()
+    faq_suggestions = (await session.execute(
+        select(FaqSuggestion).where(FaqSuggestion.question_id.in_(question_ids)).order_by(FaqSuggestion.id)
+    )).scalars().all() if question_ids else []
     declarations = (await session.execute(
         select(Declaration).where(Declaration.member_id == member.id, in_space(Declaration.space_id))
         .order_by(Declaration.created_at, Declaration.id)
@@ -127,8 +138,19 @@ async def collect(session: AsyncSession, member: Member, space_id: str | None = 
             {"id": q.id, "space": q.space_id, "post": q.post_id, "title": q.title, "status": q.status,
              "created_at": _iso(q.created_at), "deadline_at": _iso(q.deadline_at),
              "first_response_at": _iso(q.first_response_at), "answered_at": _iso(q.answered_at),
-             "resolved_at": _iso(q.resolved_at), "breached_at": _iso(q.breached_at)}
+             "resolved_at": _iso(q.resolved_at), "breached_at": _iso(q.breached_at), "resolution": q.resolution}
             for q in questions
+        ],
+        "faq_entries": [
+            {"id": e.id, "space": e.space_id, "question": e.question_id, "title": e.title, "summary": e.summary,
+             "curated_by_you": e.created_by_id == member.id, "created_at": _iso(e.created_at),
+             "updated_at": _iso(e.updated_at), "removed_at": _iso(e.removed_at)}
+            for e in faq_entries
+        ],
+        "faq_suggestions": [
+            {"question": s.question_id, "suggested_question": s.source_question_id, "entry": s.entry_id,
+             "rank": s.rank, "score": s.score, "shown_at": _iso(s.shown_at)}
+            for s in faq_suggestions
         ],
         "questions_answered": [
             {"id": q.id, "space": q.space_id, "first_response": q.first_responder_id == member.id,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Outbox, Post, Question, ScheduledStep, Space
+from bot.db.models import FaqEntry, Outbox, Post, Question, ScheduledStep, Space
 from bot.hooks import StepRun, on_step
 from bot.privacy.export import EXPORT_PREFIX
 from bot.privacy.retention_more import purge_more
@@ -76,11 +76,22 @@ async def purge(session: AsyncSession, space_id: str, retention_days: int, now: 
         update(Question).where(Question.space_id == space_id, Question.created_at < cutoff, Question.title != "")
         .values(title="")
     )
+    # FAQ entries not edited within the period: their copied words go, and the entry with them.
+    entries = await session.execute(
+        update(FaqEntry).where(FaqEntry.space_id == space_id, FaqEntry.updated_at < cutoff,
+                               or_(FaqEntry.title != "", FaqEntry.summary.is_not(None)))
+        .values(title="", summary=None, removed_at=now)
+    )
+    if (posts.rowcount or 0) or (entries.rowcount or 0):
+        from bot.faq.documents import bump_generation
+
+        await bump_generation(session)
     # Delivered messages quote posts and name people; the delivery record is not needed after the period.
     outbox = await session.execute(
         delete(Outbox).where(Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff)
     )
-    counts = {"posts": posts.rowcount or 0, "questions": questions.rowcount or 0, "outbox": outbox.rowcount or 0}
+    counts = {"posts": posts.rowcount or 0, "questions": questions.rowcount or 0, "outbox": outbox.rowcount or 0,
+              "faq_entries": entries.rowcount or 0}
     counts.update(await purge_more(session, space_id, cutoff, now, include_spaceless))
     return counts
 

@@ -85,6 +85,12 @@ async def resolu(ctx: Context, cmd: ParsedCommand) -> None:
         raise UserError("sos/refuse_resolve")
     if question.status == "resolved":
         raise UserError("sos/already_resolved")
+    if ctx.member.id == question.asker_id and "faq" in ctx.core.registry.capabilities:
+        from bot.faq.resolve import may_resolve_by_faq, resolve_by_faq
+
+        if await may_resolve_by_faq(ctx, question):  # a suggested thread helped, nobody replied yet
+            await resolve_by_faq(ctx, question)
+            return
     accepted = None
     if ctx.post is not None:
         accepted = (
@@ -148,6 +154,7 @@ async def reouvrir(ctx: Context, cmd: ParsedCommand) -> None:
         raise UserError("sos/already_open")
     question.status = "open"
     question.answered_at = question.resolved_at = question.claimed_by_id = question.claimed_at = None
+    question.resolution = question.accepted_post_id = None
     question.not_solved_at = ctx.now
     await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply", "sos.solved_check"))
     await end_open(ctx.session, question.id, ctx.now, "released")

@@ -38,6 +38,7 @@ async def not_solved(ctx: Context, question: Question) -> None:
     if question.status != "open":
         question.status = "open"
         question.answered_at = question.resolved_at = question.claimed_by_id = question.claimed_at = None
+        question.resolution = question.accepted_post_id = None
         await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply", "sos.solved_check"))
         cfg = ctx.space_config
         if question.deadline_at <= ctx.now:

@@ -31,8 +31,13 @@ async def open_question(ctx: Context, title: str = "") -> Question:
     ctx.session.add(question)
     await ctx.session.flush()
     schedule_ladder(ctx.session, ctx.space_config, question, ctx.now)
+    suggestions: list[dict[str, object]] = []
+    if "faq" in ctx.core.registry.capabilities:  # similar resolved questions, linked in the acknowledgement
+        from bot.faq.suggest import suggest_on_arrival
+
+        suggestions = await suggest_on_arrival(ctx, question, "\n".join(filter(None, (title, ctx.post.text))))
     ctx.out.reply(ctx.thread, "sos/received", asker=ctx.user, deadline=question.deadline_at,
-                  delay=question.deadline_at - ctx.now)
+                  delay=question.deadline_at - ctx.now, suggestions=suggestions)
     ctx.out.mark(ctx.thread, "open")
     return question
 
@@ -51,6 +56,8 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
         question.answered_at = accepted.created_at if accepted is not None else ctx.now
     question.status = "resolved"
     question.resolved_at = ctx.now
+    question.resolution = None  # a human answer
+    question.accepted_post_id = accepted.id if accepted is not None else None
     await settle_answered(ctx.session, question.id, accepted.author_id if accepted else None, ctx.now)
     await cancel_steps(ctx.session, question.id, LADDER_KINDS + ("sos.next_reply", "sos.solved_check"))
     asker = await ctx.session.get(Member, question.asker_id)

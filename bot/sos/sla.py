@@ -31,6 +31,9 @@ class SlaReport:
     questions: int = 0
     answered: int = 0
     resolved: int = 0
+    # Resolved by the FAQ (the asker accepted a similar resolved question): counted apart, neither a
+    # human answer nor a breach, and left out of the in-time ratio.
+    faq_resolved: int = 0
     open: int = 0
     breaches: int = 0
     answered_within_deadline_ratio: float | None = None
@@ -44,7 +47,13 @@ class SlaReport:
         return asdict(self)
 
 
+def by_faq(q: Question) -> bool:
+    return q.resolution == "faq" and q.status == "resolved"
+
+
 def _breached(q: Question, now: datetime) -> bool:
+    if by_faq(q):
+        return False
     if q.answered_at is not None:
         return q.answered_at > q.deadline_at
     return q.deadline_at <= now
@@ -65,6 +74,9 @@ def build_report(questions: list[Question], now: datetime) -> SlaReport:
             resolution.append(_hours(q.created_at, q.resolved_at))
         if q.status == "open":
             report.open += 1
+        if by_faq(q):
+            report.faq_resolved += 1
+            continue
         # Only questions whose deadline has come (or that were answered) can be judged.
         if q.answered_at is not None or q.deadline_at <= now:
             due += 1
@@ -87,6 +99,7 @@ def build_report(questions: list[Question], now: datetime) -> SlaReport:
         report.per_week.append({
             "week": key, "questions": len(qs),
             "answered": sum(1 for q in qs if q.answered_at is not None),
+            "faq_resolved": sum(1 for q in qs if by_faq(q)),
             "breaches": sum(1 for q in qs if _breached(q, now)),
             "median_first_response_hours": round(statistics.median(fr), 2) if fr else None,
         })

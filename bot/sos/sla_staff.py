@@ -119,7 +119,10 @@ async def _coordinator(session: AsyncSession, report: StaffReport, questions: li
             .group_by(Escalation.question_id))
         first_warning = {qid: at if at.tzinfo else at.replace(tzinfo=UTC) for qid, at in rows.tuples()}
     for q in questions:
-        late = q.answered_at > q.deadline_at if q.answered_at else q.deadline_at <= now
+        if q.resolution == "faq" and q.status == "resolved":
+            late = False  # resolved by the FAQ: not late, whatever its deadline
+        else:
+            late = q.answered_at > q.deadline_at if q.answered_at else q.deadline_at <= now
         warned = first_warning.get(q.id)
         if warned is None and not late:
             continue

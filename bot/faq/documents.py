@@ -1,0 +1,121 @@
+"""What the FAQ index is made of, read from the database: resolved questions and curated entries.
+
+One `FaqDoc` per resolved thread (the curated entry replaces the plain question when there is one).
+Everything shown comes from these rows as they are now: an erased or purged text is simply absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db.models import FaqEntry, KeyValue, Post, Question
+
+GENERATION_KEY = "faq.generation"  # bumped by erasure and retention: texts changed under the index
+
+
+@dataclass(frozen=True)
+class FaqDoc:
+    question_id: int
+    space_id: str
+    entry_id: int | None  # a curated entry (ranks first)
+    title: str  # the entry's title, else the question's title or first line
+    summary: str  # the entry's summary, else the accepted answer's first line
+    text: str  # everything matched: title, summary, question, accepted answer
+    resolved_at: datetime
+    answerer_id: int | None
+    platform: str
+    channel_id: str
+    thread_id: str
+
+    @property
+    def curated(self) -> bool:
+        return self.entry_id is not None
+
+
+def first_line(text: str | None, limit: int = 200) -> str:
+    line = next((part.strip() for part in (text or "").splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+async def signature(session: AsyncSession, space_ids: Sequence[str]) -> tuple[object, ...]:
+    """A cheap fingerprint of everything the index depends on; another instance's change alters it."""
+    ids = list(space_ids)
+    questions = select(func.count(Question.id), func.max(Question.resolved_at), func.max(Question.id)).where(
+        Question.space_id.in_(ids), Question.status == "resolved")
+    entries = select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at), func.max(FaqEntry.removed_at)).where(
+        FaqEntry.space_id.in_(ids))
+    q = (await session.execute(questions)).one()
+    e = (await session.execute(entries)).one()
+    generation = await session.get(KeyValue, GENERATION_KEY)
+    return (*q, *e, generation.value if generation else "0")
+
+
+async def bump_generation(session: AsyncSession) -> None:
+    """Texts changed in place (erasure, retention): every instance's index is rebuilt on its next search."""
+    row = await session.get(KeyValue, GENERATION_KEY)
+    if row is None:
+        session.add(KeyValue(key=GENERATION_KEY, value="1"))
+    else:
+        row.value = str(int(row.value or "0") + 1)
+    await session.flush()
+
+
+async def accepted_answer(session: AsyncSession, question: Question) -> Post | None:
+    """The post that resolved it: recorded since the FAQ exists, else the last reply by someone else."""
+    if question.accepted_post_id is not None:
+        return await session.get(Post, question.accepted_post_id)
+    query = select(Post).where(
+        Post.platform == question.platform, Post.platform_channel_id == question.platform_channel_id,
+        Post.thread_root_id == question.thread_root_id, Post.author_id != question.asker_id,
+        Post.kind == "answer", Post.deleted_at.is_(None))
+    if question.resolved_at is not None:
+        query = query.where(Post.created_at <= question.resolved_at)
+    return (await session.execute(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(1))
+            ).scalar_one_or_none()
+
+
+async def load_documents(session: AsyncSession, space_ids: Sequence[str]) -> list[FaqDoc]:
+    """Resolved questions (by a human answer) asked in a space's thread, and live curated entries.
+
+    One query with the accepted answer joined; only questions resolved before the FAQ existed (no
+    `accepted_post_id`) look their answer up one by one."""
+    answer_post = aliased(Post)
+    rows = (await session.execute(
+        select(Question, Post, FaqEntry, answer_post)
+        .join(Post, Post.id == Question.post_id)
+        .outerjoin(FaqEntry, and_(FaqEntry.question_id == Question.id, FaqEntry.removed_at.is_(None)))
+        .outerjoin(answer_post, answer_post.id == Question.accepted_post_id)
+        .where(Question.space_id.in_(list(space_ids)), Question.status == "resolved",
+               Question.resolution.is_(None), Post.is_direct.is_(False), Post.deleted_at.is_(None))
+        .order_by(Question.id)
+    )).all()
+    docs: list[FaqDoc] = []
+    seen: set[int] = set()
+    for question, post, entry, answer in rows:
+        if question.id in seen:
+            continue  # two live entries for one thread: the first one
+        seen.add(question.id)
+        if question.accepted_post_id is None:
+            answer = await accepted_answer(session, question)
+        answer_text = answer.text if answer is not None and answer.deleted_at is None else None
+        question_text = post.text or ""
+        if not question_text.strip() and entry is None:
+            continue  # erased or purged: nothing left to match or show
+        title = (entry.title if entry is not None and entry.title else
+                 question.title or post.title or first_line(question_text))
+        summary = entry.summary if entry is not None and entry.summary else first_line(answer_text)
+        if not title.strip():
+            continue
+        text = "\n".join(t for t in (title, summary, question.title, question_text, answer_text or "") if t)
+        docs.append(FaqDoc(
+            question_id=question.id, space_id=question.space_id, entry_id=entry.id if entry is not None else None,
+            title=title, summary=summary, text=text, resolved_at=question.resolved_at or question.created_at,
+            answerer_id=answer.author_id if answer is not None else None, platform=question.platform,
+            channel_id=question.platform_channel_id, thread_id=question.thread_root_id))
+    return docs

@@ -1,0 +1,82 @@
+"""The FAQ search index: TF-IDF vectors (the tagger's French representation) over a set of spaces.
+
+Built lazily on the first search of a set of spaces and kept per Core; every search first reads a
+fingerprint of the rows it depends on (`documents.signature`: one small query) and rebuilds when it
+changed, so a question resolved, an entry edited or a member erased through another instance is seen
+at once. Texts are expanded with the synonym groups on both sides (bot/faq/synonyms.py).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.faq.documents import FaqDoc, load_documents, signature
+from bot.faq.synonyms import expand
+from bot.tagging.vectors import TextVectoriser
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+# Cosine (words 0.7, character n-grams 0.3) a suggestion on arrival must reach: chosen on the tests'
+# and bench's questions so that same-topic questions pass and different topics sharing only generic
+# words ("élèves", "classe") do not. `/faq` is a search the person asked for: a lower bar.
+SUGGEST_THRESHOLD = 0.30
+SEARCH_THRESHOLD = 0.10
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: FaqDoc
+    score: float
+
+
+@dataclass
+class FaqIndex:
+    signature: tuple[object, ...]
+    docs: list[FaqDoc]
+    vectoriser: TextVectoriser | None
+    matrix: object  # scipy CSR, one unit row per doc
+
+    @classmethod
+    def build(cls, sig: tuple[object, ...], docs: list[FaqDoc]) -> FaqIndex:
+        if not docs:
+            return cls(sig, [], None, None)
+        texts = [expand(d.text) for d in docs]
+        vectoriser = TextVectoriser.fit(texts)
+        return cls(sig, docs, vectoriser, vectoriser.matrix(texts))
+
+    def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
+        """Matches at or above the threshold; curated entries first, then by score."""
+        if self.vectoriser is None or not text.strip():
+            return []
+        query = self.vectoriser.vector(expand(text))
+        if not len(query):
+            return []
+        column = self.vectoriser.stack([query]).T
+        scores = np.asarray((self.matrix @ column).todense()).ravel()  # type: ignore[operator]
+        hits = [Hit(doc, float(score)) for doc, score in zip(self.docs, scores, strict=True)
+                if score >= threshold and doc.question_id not in exclude]
+        hits.sort(key=lambda h: (not h.doc.curated, -h.score, -h.doc.question_id))
+        return hits[:limit]
+
+
+_CACHE: weakref.WeakKeyDictionary[Core, dict[tuple[str, ...], FaqIndex]] = weakref.WeakKeyDictionary()
+
+
+async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str]) -> FaqIndex:
+    """The index over these spaces, rebuilt when the database says something changed."""
+    key = tuple(space_ids)
+    sig = await signature(session, key)
+    per_core = _CACHE.setdefault(core, {})
+    cached = per_core.get(key)
+    if cached is not None and cached.signature == sig:
+        return cached
+    index = FaqIndex.build(sig, await load_documents(session, key))
+    per_core[key] = index
+    return index
