@@ -49,6 +49,7 @@ class Context:
     post: Post | None = None
     is_direct: bool = False
     channel_kind: str = ""
+    post_is_new: bool = False  # `post` was stored by this event (nothing refers to it yet: no tags)
     _traced: bool = False
 
     @property
