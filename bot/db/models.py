@@ -142,7 +142,8 @@ class Post(Base):
 
 class Question(Base):
     __tablename__ = "questions"
-    __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),)
+    __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),
+                      Index("ix_questions_space_created", "space_id", "created_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
@@ -249,7 +250,7 @@ class Review(Base):
 
 # A tag that is a trainer's lesson. Written as SQL text, the same in the partial index and in the queries
 # using it: a planner only uses a partial index when the query repeats its condition.
-TAG_CORRECTIONS = "source = 'trainer' OR removed"
+TAG_CORRECTIONS = "(source = 'trainer' OR removed)"  # parenthesised: it is ANDed into queries
 
 
 class Tag(Base):

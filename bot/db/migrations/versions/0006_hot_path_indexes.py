@@ -5,7 +5,8 @@ Each one replaces a scan of a table that grows with traffic (tests/core/test_que
   read on every post counts trainer and removed rows only, a handful among millions of model tags);
 - declarations by member (the reply observer, /portfolio, /bilan);
 - scheduled steps by question and by declaration (cancelling a question's or a declaration's steps);
-- posts by thread (the answer a ✅ accepts, thread histories); reviews by declaration.
+- posts by thread (the answer a ✅ accepts, thread histories); reviews by declaration;
+- questions by space and date (the retention purge).
 
 Revision ID: hot_path_indexes
 Revises: runtime
@@ -19,7 +20,7 @@ down_revision = "runtime"
 branch_labels = None
 depends_on = None
 
-CORRECTIONS = "source = 'trainer' OR removed"
+CORRECTIONS = "(source = 'trainer' OR removed)"
 
 
 def upgrade() -> None:
@@ -31,9 +32,11 @@ def upgrade() -> None:
     op.create_index("ix_steps_declaration", "scheduled_steps", ["declaration_id", "state"])
     op.create_index("ix_posts_thread", "posts", ["platform", "platform_channel_id", "thread_root_id"])
     op.create_index("ix_reviews_declaration", "reviews", ["declaration_id"])
+    op.create_index("ix_questions_space_created", "questions", ["space_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_questions_space_created", "questions")
     op.drop_index("ix_reviews_declaration", "reviews")
     op.drop_index("ix_posts_thread", "posts")
     op.drop_index("ix_steps_declaration", "scheduled_steps")
