@@ -413,7 +413,7 @@ class Core:
 
     # ---- time ----------------------------------------------------------------------------------
 
-    async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 50) -> int:
+    async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 200) -> int:
         return await sweep(self, now or self.clock.now(), limit, batch)
 
     async def next_due(self, platforms: Collection[str] | None = None) -> datetime | None:
