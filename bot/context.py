@@ -51,6 +51,7 @@ class Context:
     channel_kind: str = ""
     # A reaction on one of the bot's own messages: its template (e.g. "sos/received"); no post then.
     bot_template: str = ""
+    post_is_new: bool = False  # `post` was stored by this event (nothing refers to it yet: no tags)
     _traced: bool = False
 
     @property

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
 from bot.config import SpaceConfig
+from bot.config_rows import ChannelRow, ConfigRows
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
-from bot.db.models import Channel, EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
+from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
 from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
 from bot.events import (
     CommandInvoked,
@@ -31,7 +32,8 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.members import ensure_role, get_or_create_member, roles_of, spaces_of
+from bot.hooks import applies, is_self_guarded
+from bot.members import ensure_role, get_or_create_member, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
@@ -75,6 +77,7 @@ class Core:
         self.registry = registry
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
+        self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -97,10 +100,12 @@ class Core:
 
     async def sync_spaces(self, spaces: list[SpaceConfig]) -> None:
         await sync_spaces(self.db, self.clock.now(), spaces)
+        self.config_rows.clear()
 
     async def register_channel(self, space_id: str, channel: ChannelRef, kind: str, name: str = "") -> None:
         async with self.db.transaction() as session:
             await upsert_channel(session, space_id, channel.platform, channel.id, kind, name)
+        self.config_rows.clear()
 
     async def set_language(self, user: UserRef, language: str) -> None:
         async with self.db.transaction() as session:
@@ -125,8 +130,7 @@ class Core:
                 return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
             except IntegrityError:
                 if await self._seen(event):
-                    log.info("event %s:%s was handled by another instance meanwhile", _event_platform(event),
-                             event.event_id)
+                    log.debug("event %s:%s already handled; ignored", _event_platform(event), event.event_id)
                     return False
                 if attempt < CONFLICT_RETRIES:
                     # Another event created the same row at the same time (a new member writing twice,
@@ -149,13 +153,13 @@ class Core:
         async with self.db.transaction() as session:
             return await session.get(ProcessedEvent, (_event_platform(event), event.event_id)) is not None
 
-    async def _claim(self, session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
-        if await session.get(ProcessedEvent, (platform, event_id)) is not None:
-            log.debug("event %s:%s already handled; ignored", platform, event_id)
-            return False
+    async def _claim(self, session: AsyncSession, platform: str, event_id: str, now: datetime) -> None:
+        """Mark the event processed, first thing in its transaction: one INSERT, no SELECT before it.
+
+        A duplicate id violates the primary key; `handle` then finds the row and reports "already
+        handled" (nothing of this transaction was kept)."""
         session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=now))
         await session.flush()
-        return True
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
@@ -163,8 +167,7 @@ class Core:
 
     async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
         now = self.clock.now()
-        if not await self._claim(session, _event_platform(event), event.event_id, now):
-            return False
+        await self._claim(session, _event_platform(event), event.event_id, now)
         if isinstance(event, PostCreated):
             await self._on_post(session, event, event.at or now)
         elif isinstance(event, ReactionAdded):
@@ -206,14 +209,8 @@ class Core:
             log.error("event %s:%s dropped: not even its failure could be recorded (%s)", platform,
                       event.event_id, type(second).__name__)
 
-    async def _channel(self, session: AsyncSession, channel: ChannelRef) -> Channel | None:
-        return (
-            await session.execute(
-                select(Channel).where(
-                    Channel.platform == channel.platform, Channel.platform_channel_id == channel.id
-                )
-            )
-        ).scalar_one_or_none()
+    async def _channel(self, session: AsyncSession, channel: ChannelRef) -> ChannelRow | None:
+        return await self.config_rows.channel(session, channel.platform, channel.id)
 
     async def _find_post(self, session: AsyncSession, channel: ChannelRef, post_id: str) -> Post | None:
         return (
@@ -244,21 +241,24 @@ class Core:
         if not is_direct and channel_row is None:
             log.info("ignored event in unmapped channel %s:%s", channel.platform, channel.id)
             return None
-        member = await get_or_create_member(session, user, now)
         space: Space | None = None
+        roles: set[str] = set()
         if channel_row is not None:
-            space = await session.get(Space, channel_row.space_id)
+            space = await self.config_rows.space(session, channel_row.space_id)
+            # Member and roles in one round trip; roles are read in every event's transaction, never cached.
+            member, roles = await member_with_roles(session, user, now, channel_row.space_id)
         else:
+            member = await get_or_create_member(session, user, now)
             space_ids = await spaces_of(session, member.id)
             if space_hint in space_ids:
                 space_ids = [space_hint]
-            space = await session.get(Space, space_ids[0]) if space_ids else None
-        roles: set[str] = set()
+            space = await self.config_rows.space(session, space_ids[0]) if space_ids else None
+            if space is not None:
+                roles = await roles_of(session, space.id, member.id)
         if space is not None:
             write_in(self.space_config(space).timezone)
-            roles = await roles_of(session, space.id, member.id)
-            if not roles:
-                await ensure_role(session, space.id, member.id, "member")
+            if not roles:  # no role at all in this space: no row to look up before adding this one
+                session.add(Role(space_id=space.id, member_id=member.id, role="member"))
                 roles = {"member"}
         return Context(core=self, session=session, now=now, member=member, user=user, channel=channel,
                        space=space, roles=roles, thread=thread, is_direct=is_direct,
@@ -281,6 +281,7 @@ class Core:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
         ctx.post = post = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        ctx.post_is_new = True
         if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed, event.event_id):
             return
         if isinstance(parsed, UnknownCommand):
@@ -313,6 +314,11 @@ class Core:
     async def _run_observers(self, ctx: Context, event: PostCreated) -> None:
         failed: list[EventFailure] = []
         for observer in self.registry.post_observers:
+            if not applies(observer, ctx, event):
+                continue
+            if is_self_guarded(observer):
+                await observer(ctx, event)
+                continue
             failure = await run_guarded(ctx, event.channel.platform, event.event_id, handler_name(observer),
                                         lambda observer=observer: observer(ctx, event))
             if failure is not None:
@@ -390,6 +396,8 @@ class Core:
         ctx.bot_template = bot_message.template if bot_message is not None else ""
         failed = []
         for observer in self.registry.reaction_observers:
+            if not applies(observer, ctx, event):
+                continue
             failure = await run_guarded(ctx, event.user.platform, event.event_id, handler_name(observer),
                                         lambda observer=observer: observer(ctx, event))
             if failure is not None:
@@ -428,7 +436,7 @@ class Core:
 
     # ---- time ----------------------------------------------------------------------------------
 
-    async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 50) -> int:
+    async def sweep(self, now: datetime | None = None, limit: int = 10_000, batch: int = 200) -> int:
         return await sweep(self, now or self.clock.now(), limit, batch)
 
     async def next_due(self, platforms: Collection[str] | None = None) -> datetime | None:

@@ -34,6 +34,40 @@ StepHandler = Callable[[StepRun], Awaitable[None]]
 StartupHook = Callable[["Core"], Awaitable[None]]
 
 _STEP_ATTRIBUTE = "__ticebot_step__"
+_APPLIES_ATTRIBUTE = "__ticebot_applies__"
+
+Applies = Callable[["Context", Any], bool]
+
+
+def only_when(applies: Applies) -> Callable[[Any], Any]:
+    """An observer's own early return, as an in-memory test the core runs first: when it is False the
+    core skips the observer and its savepoint (two statements saved per post it does not concern).
+    The observer keeps its checks; `applies` must only say False where the observer would do nothing."""
+
+    def describe(fn: Any) -> Any:
+        setattr(fn, _APPLIES_ATTRIBUTE, applies)
+        return fn
+
+    return describe
+
+
+_GUARDED_ATTRIBUTE = "__ticebot_guards_itself__"
+
+
+def guards_itself(fn: Any) -> Any:
+    """An observer that runs its work in its own savepoint and never raises (a failure is logged and
+    undone there): the core calls it without wrapping it in a second savepoint."""
+    setattr(fn, _GUARDED_ATTRIBUTE, True)
+    return fn
+
+
+def is_self_guarded(observer: Any) -> bool:
+    return bool(getattr(observer, _GUARDED_ATTRIBUTE, False))
+
+
+def applies(observer: Any, ctx: Context, event: Any) -> bool:
+    test = getattr(observer, _APPLIES_ATTRIBUTE, None)
+    return test is None or bool(test(ctx, event))
 
 
 def on_step(kind: str) -> Callable[[StepHandler], StepHandler]:

@@ -65,6 +65,23 @@ async def get_or_create_member(session: AsyncSession, user: UserRef, now: dateti
     return member
 
 
+async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
+                            space_id: str) -> tuple[Member, set[str]]:
+    """The member (created if new) and their roles in `space_id`, read together in one query."""
+    rows = (await session.execute(
+        select(Member, Role.role)
+        .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
+        .where(Member.platform == user.platform, Member.platform_user_id == user.id)
+    )).all()
+    if not rows:
+        return await get_or_create_member(session, user, now), set()
+    member = rows[0][0]
+    display = user.display[:NAME_LENGTH]
+    if display and member.display_name != display and member.erased_at is None:
+        member.display_name = display
+    return member, {role for _member, role in rows if role is not None}
+
+
 def user_ref(member: Member) -> UserRef:
     return UserRef(member.platform, member.platform_user_id, member.display_name)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -121,6 +122,7 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("platform", "platform_channel_id", "platform_post_id"),
         Index("ix_posts_space_created", "space_id", "created_at"),
+        Index("ix_posts_thread", "platform", "platform_channel_id", "thread_root_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str | None] = mapped_column(ForeignKey("spaces.id"))
@@ -140,7 +142,8 @@ class Post(Base):
 
 class Question(Base):
     __tablename__ = "questions"
-    __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),)
+    __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),
+                      Index("ix_questions_space_created", "space_id", "created_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
@@ -176,7 +179,8 @@ class ScheduledStep(Base):
     """A due action: escalation rung, follow-up, review reminder, digest. The sweep fires due rows."""
 
     __tablename__ = "scheduled_steps"
-    __table_args__ = (Index("ix_steps_due", "state", "due_at"),)
+    __table_args__ = (Index("ix_steps_due", "state", "due_at"), Index("ix_steps_question", "question_id", "state"),
+                      Index("ix_steps_declaration", "declaration_id", "state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     kind: Mapped[str] = mapped_column(String(40))  # sos.nudge, sos.referent, sos.trainers, sos.breach, ...
@@ -208,7 +212,8 @@ class Escalation(Base):
 
 class Declaration(Base):
     __tablename__ = "declarations"
-    __table_args__ = (Index("ix_declarations_space_state", "space_id", "state"),)
+    __table_args__ = (Index("ix_declarations_space_state", "space_id", "state"),
+                      Index("ix_declarations_member", "member_id", "state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -237,6 +242,7 @@ class Review(Base):
     """Every transition of a declaration, with who, when and why."""
 
     __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_declaration", "declaration_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -246,9 +252,20 @@ class Review(Base):
     at: Mapped[datetime]
 
 
+# A tag that is a trainer's lesson. Written as SQL text, the same in the partial index and in the queries
+# using it: a planner only uses a partial index when the query repeats its condition.
+TAG_CORRECTIONS = "(source = 'trainer' OR removed)"  # parenthesised: it is ANDed into queries
+
+
 class Tag(Base):
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("post_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "code"),
+        Index("ix_tags_space", "space_id", "created_at"),
+        # The corrections stamp read on every post: trainer and removed rows only (see TAG_CORRECTIONS).
+        Index("ix_tags_corrections", "space_id", "referential_id", "id",
+              sqlite_where=text(TAG_CORRECTIONS), postgresql_where=text(TAG_CORRECTIONS)),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     space_id: Mapped[str | None] = mapped_column(ForeignKey("spaces.id"))

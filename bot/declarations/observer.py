@@ -10,8 +10,11 @@ from bot.declarations.reminders import cancel_reminders, schedule_reminder
 from bot.declarations.review import Conflict, transition
 from bot.declarations.store import last_review
 from bot.events import PostCreated
+from bot.hooks import only_when
 
 
+@only_when(lambda ctx, event: ctx.space is not None and ctx.post is not None
+           and (ctx.is_direct or event.thread is not None))
 async def member_answered(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.post is None:
         return

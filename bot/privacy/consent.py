@@ -9,6 +9,7 @@ from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import KeyValue, Member
 from bot.events import PostCreated
+from bot.hooks import only_when
 
 
 def welcomed_key(space_id: str, member_id: int) -> str:
@@ -45,6 +46,7 @@ async def welcome_once(ctx: Context) -> None:
                 retention_days=retention)
 
 
+@only_when(lambda ctx, _event: ctx.member.welcomed_at is None or bool(notice_of(ctx)))
 async def first_contact(ctx: Context, event: PostCreated) -> None:
     await welcome_once(ctx)
 

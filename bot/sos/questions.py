@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
+from bot.hooks import only_when
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
@@ -65,6 +66,8 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
+@only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
+           and (event.thread is not None or ctx.channel_kind == "sos"))
 async def sos_on_post(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.is_direct or ctx.post is None:
         return
@@ -106,6 +109,8 @@ async def _asker_wrote(ctx: Context, question: Question, event: PostCreated) -> 
         ctx.out.reply(event.thread, "sos/new_question_invite", who=ctx.user)
 
 
+@only_when(lambda ctx, event: ctx.post is not None and ctx.thread is not None
+           and (event.emoji in ACCEPT_EMOJIS or event.emoji in REJECT_EMOJIS))
 async def sos_on_reaction(ctx: Context, event: ReactionAdded) -> None:
     if ctx.post is None or ctx.thread is None:
         return

@@ -24,14 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, insert, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
-from bot.db.models import Post, Space, Tag
+from bot.db.models import TAG_CORRECTIONS, Post, Space, Tag
 from bot.events import PostCreated
+from bot.hooks import guards_itself, only_when
 from bot.referential.codes import closest_codes, normalise_code
 from bot.referential.model import Referential
 from bot.tagging.builds import builds_of
@@ -55,7 +57,7 @@ async def load_corrections(session: AsyncSession, space_id: str | None, referent
     query = (
         select(Post.text, Tag.code, Tag.removed)
         .join(Post, Post.id == Tag.post_id)
-        .where(Tag.referential_id == referential_id, (Tag.source == "trainer") | Tag.removed.is_(True))
+        .where(Tag.referential_id == referential_id, sql_text(TAG_CORRECTIONS))
         .order_by(Tag.id)
     )
     if space_id is not None:
@@ -75,8 +77,7 @@ async def _corrections_stamp(session: AsyncSession, space_id: str, referential_i
                 func.count(),
                 func.coalesce(func.sum(case((Tag.removed.is_(True), 1), else_=0)), 0),
                 func.coalesce(func.max(Tag.id), 0),
-            ).where(Tag.space_id == space_id, Tag.referential_id == referential_id,
-                    (Tag.source == "trainer") | Tag.removed.is_(True))
+            ).where(Tag.space_id == space_id, Tag.referential_id == referential_id, sql_text(TAG_CORRECTIONS))
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
@@ -115,21 +116,20 @@ async def _rebuild_now(ctx: Context, ref: Referential) -> None:
     builds.start(ctx.space.id, stamp, ref, corrections.positives, corrections.negatives)
 
 
-async def tag_post(ctx: Context, post: Post, text: str) -> list[Tag]:
+async def tag_post(ctx: Context, post: Post, text: str) -> list[dict[str, Any]]:
     """Tag `post` and store the tags; existing rows for a code (a trainer's) are left alone."""
     assert ctx.space is not None
     tagger = await tagger_for(ctx)
     ref = tagger.referential
-    existing = set((await ctx.session.execute(select(Tag.code).where(Tag.post_id == post.id))).scalars())
-    rows = []
-    for result in tagger.tag(text):
-        if result.code in existing:
-            continue
-        rows.append(Tag(post_id=post.id, space_id=ctx.space.id, referential_id=ref.id,
-                        referential_version=ref.version, code=result.code, score=float(result.score),
-                        source=result.source, removed=False, created_at=ctx.now))
-    ctx.session.add_all(rows)
-    await ctx.session.flush()
+    existing: set[str] = set()
+    if not (ctx.post_is_new and post is ctx.post):  # a post stored by this very event has no tags yet
+        existing = set((await ctx.session.execute(select(Tag.code).where(Tag.post_id == post.id))).scalars())
+    rows = [dict(post_id=post.id, space_id=ctx.space.id, referential_id=ref.id, referential_version=ref.version,
+                 code=result.code, score=float(result.score), source=result.source, removed=False,
+                 created_at=ctx.now)
+            for result in tagger.tag(text) if result.code not in existing]
+    if rows:  # one executemany, no ORM objects: nothing reads these rows back in the event
+        await ctx.session.execute(insert(Tag), rows)
     return rows
 
 
@@ -140,6 +140,9 @@ async def prepare_taggers(core: Any) -> None:
     await builds_of(core).prepare([core.referentials[i] for i in sorted(ids) if i in core.referentials])
 
 
+@guards_itself  # it catches every failure in its own savepoint: the core's would be a second one
+@only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
+           and bool((event.text or "").strip()))
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
     if ctx.post is not None:
         await tag_words(ctx, ctx.post, event.text or "")

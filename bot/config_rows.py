@@ -1,0 +1,67 @@
+"""Rows the configuration owns, kept in memory by each Core: channels (where a platform channel maps to)
+and spaces (their settings as synced at start-up).
+
+Why it is safe with several instances: these rows change only when an instance syncs its
+configuration (`ticebot run` at start-up, `register_channel`), and every instance runs from the same
+file, so a row read once stays right until that instance itself syncs again (which clears the cache).
+A channel that is not mapped is never remembered: another instance may map it meanwhile (a Discord
+guild's unlisted channel, mapped on its first post). People's rows — members, roles, permissions —
+are never cached here: they change while the bot runs (a demoted formateur) and are read in every
+event's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from bot.db.models import Channel, Space
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    id: int
+    space_id: str
+    kind: str
+
+
+class ConfigRows:
+    def __init__(self) -> None:
+        self._channels: dict[tuple[str, str], ChannelRow] = {}
+        self._spaces: dict[str, Space] = {}  # detached copies; merged into each session without a SELECT
+
+    def clear(self) -> None:
+        self._channels.clear()
+        self._spaces.clear()
+
+    async def channel(self, session: AsyncSession, platform: str, channel_id: str) -> ChannelRow | None:
+        key = (platform, channel_id)
+        hit = self._channels.get(key)
+        if hit is not None:
+            return hit
+        row = (await session.execute(
+            select(Channel.id, Channel.space_id, Channel.kind)
+            .where(Channel.platform == platform, Channel.platform_channel_id == channel_id)
+        )).one_or_none()
+        if row is None:
+            return None
+        found = self._channels[key] = ChannelRow(row.id, row.space_id, row.kind)
+        return found
+
+    async def space(self, session: AsyncSession, space_id: str) -> Space | None:
+        """The space row attached to `session`: from memory after the first read (no SQL)."""
+        cached = self._spaces.get(space_id)
+        if cached is None:
+            row = await session.get(Space, space_id)
+            if row is None:
+                return None
+            # A detached copy: the session's own instance may be changed or expired by a handler.
+            cached = Space(id=row.id, referential_id=row.referential_id, language=row.language,
+                           settings=row.settings)
+            make_transient_to_detached(cached)
+            self._spaces[space_id] = cached
+            return row
+        return await session.merge(cached, load=False)
