@@ -27,6 +27,7 @@ from bot.db.models import Member, Question
 from bot.events import PostCreated, ReactionAdded
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
+from bot.sos.simulate_explain import explain, format_explanation
 from bot.sos.simulate_model import (
     PARIS,
     PEERS,
@@ -79,8 +80,10 @@ class _SimAdapter:
 
 
 class _Run:
-    def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None) -> None:
+    def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None,
+                 explain: bool = False) -> None:
         self.semester = semester
+        self.explain = explain
         self.policy = policy
         self.draws = semester.draws
         self.with_bot = with_bot
@@ -124,6 +127,8 @@ class _Run:
             async with app.db.transaction() as session:
                 report = (await sla_report(session, self.clock.now())).as_dict()
                 load = (await staff_report(session, self.clock.now())).as_dict()
+                why = (await explain(session, self.semester.calendars, self.clock.now())).as_dict() \
+                    if self.explain else None
         finally:
             if self.app is not None:
                 await self.app.close()
@@ -132,7 +137,10 @@ class _Run:
         pings = (load["pings_per_question"] or 0.0) if self.with_bot else 0.0
         report.update(coordinator_warned_in_time_ratio=load["coordinator_warned_in_time_ratio"],
                       personal_pings_per_question=pings, median_ack_hours=load["median_ack_hours"])
-        return {key: report[key] for key in KEYS}
+        result = {key: report[key] for key in KEYS}
+        if why is not None:
+            result["explain"] = why
+        return result
 
     async def _advance(self, target: datetime) -> None:
         assert self.app is not None
@@ -289,13 +297,15 @@ class _Run:
 
 
 async def run_comparison(days: int = 120, seed: int = 1, policy: dict[str, Any] | None = None,
-                         oncall_in_holidays: bool = False, database_url: str | None = None) -> dict[str, Any]:
+                         oncall_in_holidays: bool = False, database_url: str | None = None,
+                         explain: bool = False) -> dict[str, Any]:
     """Both runs on the same semester. `policy` overrides the default policy's keys (benchmarks);
     `oncall_in_holidays` is the organisational variant where the person on call stays reachable;
-    `database_url` keeps the run with ticebot in that database (to look at it in the dashboard)."""
+    `database_url` keeps the run with ticebot in that database (to look at it in the dashboard);
+    `explain` adds why each question was missed and where the pings went (`bot/sos/simulate_explain.py`)."""
     semester = draw_semester(days, seed, oncall_in_holidays)
     without = await _Run(semester, False, seed).run(days)
-    with_bot = await _Run(semester, True, seed, policy).run(days, database_url)
+    with_bot = await _Run(semester, True, seed, policy, explain).run(days, database_url)
     return {"days": days, "seed": seed, "without_bot": without, "with_bot": with_bot}
 
 
@@ -310,4 +320,6 @@ def format_comparison(result: dict[str, Any]) -> str:
            f"{'':34} {'sans le bot':>12} {'avec ticebot':>13}"]
     for key, label in rows:
         out.append(f"{label:34} {result['without_bot'][key]!s:>12} {result['with_bot'][key]!s:>13}")
+    if "explain" in result["with_bot"]:
+        out.append(format_explanation(result["with_bot"]["explain"]))
     return "\n".join(out)
