@@ -29,6 +29,9 @@ from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
 from bot.sos.simulate_explain import explain, format_explanation
 from bot.sos.simulate_model import (
+    BACKUP_ROTA,
+    BACKUP_SPACE,
+    BACKUP_STAFF,
     PARIS,
     PEERS,
     ROTA,
@@ -44,7 +47,7 @@ from bot.wiring import build_registry
 
 SOS = ChannelRef("sim", "sos")
 ROOM = ChannelRef("sim", "formateurs")
-PEOPLE = {p.name: p for p in STAFF}
+PEOPLE = {p.name: p for p in STAFF + BACKUP_STAFF}
 SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the run's database lives in memory when it can
 ASSIGNMENT_TEMPLATES = {"sos/oncall", "sos/referent", "sos/resource", "sos/coordinator_warning"}
 KEYS = ("questions", "answered_within_deadline_ratio", "breaches", "coordinator_warned_in_time_ratio",
@@ -52,10 +55,10 @@ KEYS = ("questions", "answered_within_deadline_ratio", "breaches", "coordinator_
         "p90_first_response_hours")
 
 
-def space_config(with_bot: bool, policy: dict[str, Any] | None = None) -> SpaceConfig:
+def space_config(with_bot: bool, policy: dict[str, Any] | None = None, backup: bool = False) -> SpaceConfig:
     """The simulated space: the default policy with the on-call rota (or `policy`'s keys instead)."""
     sos = SosPolicy(**{"delay": "4d", "oncall": [f"sim:{n}" for n in ROTA], "oncall_from": ROTA_FROM,
-                       **(policy or {})})
+                       **({"backup_spaces": [BACKUP_SPACE]} if backup else {}), **(policy or {})})
     if not with_bot:
         sos = SosPolicy(delay="4d", levels=[], handover="")
     roles = {"trainer": [f"sim:{p.name}" for p in STAFF if p.role == "trainer"],
@@ -63,6 +66,14 @@ def space_config(with_bot: bool, policy: dict[str, Any] | None = None) -> SpaceC
              "coordinator": [f"sim:{p.name}" for p in STAFF if p.role == "coordinator"],
              "resource": [f"sim:{p.name}" for p in STAFF if p.role == "tutor"]}
     return SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
+
+
+def backup_space_config() -> SpaceConfig:
+    """The neighbouring space of `--backup`: its two formateurs on a weekly rota (no questions of its own)."""
+    sos = SosPolicy(delay="4d", oncall=[f"sim:{n}" for n in BACKUP_ROTA], oncall_from=ROTA_FROM, handover="",
+                    rota_check="")
+    return SpaceConfig(id=BACKUP_SPACE, referential="c2i2e", sos=sos,
+                       roles={"trainer": [f"sim:{p.name}" for p in BACKUP_STAFF]})
 
 
 class _SimAdapter:
@@ -81,8 +92,9 @@ class _SimAdapter:
 
 class _Run:
     def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None,
-                 explain: bool = False) -> None:
+                 explain: bool = False, backup: bool = False) -> None:
         self.semester = semester
+        self.backup = backup
         self.explain = explain
         self.policy = policy
         self.draws = semester.draws
@@ -108,7 +120,8 @@ class _Run:
         tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-", dir=SCRATCH)
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}"
         try:
-            settings = Settings(spaces=[space_config(self.with_bot, self.policy)])
+            spaces = [space_config(self.with_bot, self.policy, self.backup)]
+            settings = Settings(spaces=spaces + ([backup_space_config()] if self.backup else []))
             self.app = app = await TicebotApp.create(settings, clock=self.clock, database_url=url,
                                                      registry=build_registry(["sos"]))
             app.register_adapter(_SimAdapter(self))
@@ -298,14 +311,15 @@ class _Run:
 
 async def run_comparison(days: int = 120, seed: int = 1, policy: dict[str, Any] | None = None,
                          oncall_in_holidays: bool = False, database_url: str | None = None,
-                         explain: bool = False) -> dict[str, Any]:
+                         explain: bool = False, backup: bool = False) -> dict[str, Any]:
     """Both runs on the same semester. `policy` overrides the default policy's keys (benchmarks);
     `oncall_in_holidays` is the organisational variant where the person on call stays reachable;
     `database_url` keeps the run with ticebot in that database (to look at it in the dashboard);
+    `backup` adds a neighbouring space whose formateurs back this one up (`backup_spaces`);
     `explain` adds why each question was missed and where the pings went (`bot/sos/simulate_explain.py`)."""
-    semester = draw_semester(days, seed, oncall_in_holidays)
+    semester = draw_semester(days, seed, oncall_in_holidays, backup)
     without = await _Run(semester, False, seed).run(days)
-    with_bot = await _Run(semester, True, seed, policy, explain).run(days, database_url)
+    with_bot = await _Run(semester, True, seed, policy, explain, backup).run(days, database_url)
     return {"days": days, "seed": seed, "without_bot": without, "with_bot": with_bot}
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Member, Question, Role
@@ -65,7 +65,9 @@ async def staff_report(session: AsyncSession, now: datetime, space_id: str | Non
     pings: Sequence[Row[tuple[int, int]]] = (await session.execute(_scope(
         select(Escalation.member_id, Escalation.question_id)
         .join(Question, Question.id == Escalation.question_id)
-        .where(Escalation.member_id.is_not(None), select(Role.member_id).where(staff_role).exists()),
+        # A backup space's formateur has no role here, and is staff all the same.
+        .where(Escalation.member_id.is_not(None),
+               or_(select(Role.member_id).where(staff_role).exists(), Escalation.kind == "sos.backup")),
         space_id, since, until))).all()
     handovers = select(Handover.member_id)
     if space_id is not None:
