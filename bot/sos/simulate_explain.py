@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Member, Question
-from bot.db.sos_models import Assignment, Handover
+from bot.db.sos_models import Assignment, Handover, RotaWarning
 from bot.sos.simulate_model import PARIS, WAKING, Calendar, in_holidays
 
 CAUSES = ("nobody there", "claimed, then forgotten", "asked people away (undeclared)",
@@ -129,6 +129,7 @@ async def explain(session: AsyncSession, calendars: dict[str, Calendar], now: da
         if names.get(member_id) in staff:
             kinds[kind] += 1
     kinds["handover"] = len(list((await session.execute(select(Handover.id))).scalars()))
+    kinds["rota_hole"] = len(list((await session.execute(select(RotaWarning.id))).scalars()))
     kinds.update(extra_pings or {})
     if questions:
         result.pings = {k: round(v / len(questions), 3) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])}
