@@ -8,7 +8,8 @@ same questions and absences) in a subprocess; the script pools the questions of 
 the figures beside the goals: ≥ 99.5 % answered within the delay pooled, no seed below 98 %, ≤ 2
 personal pings per question on average. Each run is also explained (`--explain`): the misses pooled by
 cause and the pings per question by kind. `--backup` runs every seed a second time with a neighbouring
-space's formateurs as backup (`backup_spaces`) and prints both, the default run first.
+space's formateurs as backup (`backup_spaces`) and prints both, the default run first (`--backup-only`:
+that run alone, e.g. to try `--policy '{"backup_when": "unanswered"}'` with it).
 """
 
 from __future__ import annotations
@@ -98,9 +99,10 @@ def main() -> None:
     parser.add_argument("--oncall-in-holidays", action="store_true")
     parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
     parser.add_argument("--backup", action="store_true", help="also run with a neighbouring space as backup")
+    parser.add_argument("--backup-only", action="store_true", help="only the run with a neighbouring space")
     args = parser.parse_args()
     started = time.monotonic()
-    variants = [False, True] if args.backup else [False]
+    variants = [True] if args.backup_only else [False, True] if args.backup else [False]
     jobs = [(seed, backup) for backup in variants for seed in seeds_of(args.seeds)]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda job: run_seed(job[0], args.days, args.oncall_in_holidays, args.policy, job[1]),
