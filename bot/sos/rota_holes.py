@@ -29,7 +29,7 @@ from bot.hooks import StepRun, on_step
 from bot.members import members_with_role, user_ref
 from bot.outbound import Outbound
 from bot.sos.availability import absent_ids
-from bot.sos.oncall import oncall_now, oncall_of_week, week_start
+from bot.sos.oncall import has_rota, oncall_now, oncall_of_week, week_start
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -146,7 +146,8 @@ async def warn_for_absence(session: AsyncSession, core: Core, member: Member, un
 async def ensure_armed(session: AsyncSession, cfg: SpaceConfig, now: datetime) -> None:
     pending = list((await session.execute(select(ScheduledStep).where(
         ScheduledStep.space_id == cfg.id, ScheduledStep.kind == KIND, ScheduledStep.state == "pending"))).scalars())
-    wanted = bool(cfg.sos.rota_check) and bool(cfg.sos.levels)
+    # Like the handover, the weekly check is for spaces with a rota (an absence is checked when declared).
+    wanted = bool(cfg.sos.rota_check) and bool(cfg.sos.levels) and await has_rota(session, cfg)
     keep = [s for s in pending if wanted and s.note == cfg.sos.rota_check][:1]
     for step in pending:
         if step not in keep:
