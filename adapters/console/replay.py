@@ -95,6 +95,8 @@ class Replay:
         if "backup" in o:  # spaces whose formateurs stand in when nobody of this one is available
             policy["backup_spaces"] = [name for name in o["backup"].split(",") if name]
             policy["backup_when"] = o.get("backup_when", "absent")
+        if "alert_again" in o:
+            policy["alert_asked_again"] = o["alert_again"] == "yes"
         if o.get("private") == "yes":
             policy["private"] = True
         if "quiet" in o:

@@ -118,9 +118,9 @@ class EscalationPolicy(_Strict):
     handover: str = "0 8 * * mon"  # cron of the on-call handover DM ("" for none)
     # A handover listing nothing to do (no open question, or all of them taken) is not sent.
     handover_when_empty: bool = False
-    # The formateurs' alert mentions only formateurs not asked yet in this round; true: when all were
-    # asked, it mentions them again (a second ping to people who already let the question go).
-    alert_asked_again: bool = False
+    # When every present formateur was already asked in this round, the formateurs' alert mentions them
+    # again (true), or is skipped (false: one ping less each, but in the simulation it cost answers).
+    alert_asked_again: bool = True
     rota_check: str = "0 10 * * fri"  # cron of the check of next week's rota for holes ("" for none)
     # Other spaces whose on-call person and formateurs stand in when nobody of this space's staff is
     # available; they get the question's excerpt and link only.

@@ -106,8 +106,8 @@ async def first_available(session: AsyncSession, cfg: SpaceConfig, question: Que
 
 async def formateurs_to_alert(session: AsyncSession, question: Question, now: datetime,
                               again: bool = False) -> list[Member]:
-    """The present formateurs not asked yet in this round; when all were asked, nobody (the level is
-    skipped: they already had their message), or all present ones again with `again`."""
+    """The present formateurs not asked yet in this round; when all were asked, all present ones again
+    (`again`, the default) or nobody (the level is skipped: they already had their message)."""
     trainers = [m for m in await members_with_role(session, question.space_id, "trainer")
                 if m.platform == question.platform and m.id != question.asker_id]
     away = await absent_ids(session, [m.id for m in trainers], now)

@@ -17,7 +17,7 @@ def test_the_default_policy_levels() -> None:
     assert [lv.at for lv in policy.levels] == [0.25, 0.5, 0.75, None, 0.85]
     assert policy.quiet_window is not None and policy.quiet_weekends and policy.loop == 0
     # Fewer pings and rota holes on by default; no backup space unless one is listed.
-    assert not policy.handover_when_empty and not policy.alert_asked_again and policy.rota_check == "0 10 * * fri"
+    assert not policy.handover_when_empty and policy.alert_asked_again and policy.rota_check == "0 10 * * fri"
     assert policy.backup_spaces == [] and policy.backup_when == "absent" and not policy.private
 
 
