@@ -1,12 +1,15 @@
 """The SOS promise over a semester, pooled over seeds: the goals of issue 14, and the no-bot baseline.
 
     .venv/bin/python bench/bench_sos_promise.py [--seeds 1-10] [--days 120] [--jobs 2] [--oncall-in-holidays]
-                                                [--policy '{"loop": 1}']
+                                                [--policy '{"loop": 1}'] [--backup]
 
 Each seed runs `ticebot simulate --days N --seed S --json` (both runs: without and with the bot, on the
 same questions and absences) in a subprocess; the script pools the questions of all seeds and prints
 the figures beside the goals: ≥ 99.5 % answered within the delay pooled, no seed below 98 %, ≤ 2
-personal pings per question on average.
+personal pings per question on average. Each run is also explained (`--explain`): the misses pooled by
+cause and the pings per question by kind. `--backup` runs every seed a second time with a neighbouring
+space's formateurs as backup (`backup_spaces`) and prints both, the default run first (`--backup-only`:
+that run alone, e.g. to try `--policy '{"backup_when": "unanswered"}'` with it).
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ def seeds_of(text: str) -> list[int]:
     return list(range(int(first), int(last or first) + 1))
 
 
-def run_seed(seed: int, days: int, holidays: bool, policy: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bot.cli", "simulate", "--days", str(days), "--seed", str(seed), "--json"]
+def run_seed(seed: int, days: int, holidays: bool, policy: str, backup: bool = False) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bot.cli", "simulate", "--days", str(days), "--seed", str(seed), "--json",
+               "--explain"]
+    if backup:
+        command.append("--backup")
     if holidays:
         command.append("--oncall-in-holidays")
     if policy:
@@ -47,18 +53,23 @@ def pooled(results: list[dict[str, Any]], side: str) -> dict[str, float]:
             "worst": min(r[side]["answered_within_deadline_ratio"] for r in results)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="1-10")
-    parser.add_argument("--days", type=int, default=120)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--oncall-in-holidays", action="store_true")
-    parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
-    args = parser.parse_args()
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda s: run_seed(s, args.days, args.oncall_in_holidays, args.policy),
-                                seeds_of(args.seeds)))
+def explained(results: list[dict[str, Any]]) -> None:
+    causes: dict[str, int] = {}
+    kinds: dict[str, float] = {}
+    questions = sum(r["with_bot"]["questions"] for r in results)
+    for r in results:
+        why = r["with_bot"]["explain"]
+        for cause, count in why["causes"].items():
+            causes[cause] = causes.get(cause, 0) + count
+        for kind, per_q in why["pings_per_question_by_kind"].items():
+            kinds[kind] = kinds.get(kind, 0.0) + per_q * r["with_bot"]["questions"]
+    print("  misses by cause: " + ", ".join(f"{c} {n}" for c, n in causes.items()))
+    print("  pings / question by kind: " + ", ".join(f"{k} {v / questions:.3f}"
+                                                    for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace, label: str) -> None:
+    print(f"\n== {label}")
     print(f"{'seed':>4} {'questions':>9} {'no bot':>8} {'ticebot':>8} {'breaches':>8} {'warned':>7} {'pings/q':>8} "
           f"{'ack h':>6}")
     for r in results:
@@ -77,6 +88,28 @@ def main() -> None:
           f"(goal ≥ {GOALS['worst_seed']}) {'OK' if bot['worst'] >= GOALS['worst_seed'] else 'NOT MET'}")
     print(f"  personal pings / question: ticebot {bot['pings']:.3f} (goal ≤ {GOALS['pings']}) "
           f"{'OK' if bot['pings'] <= GOALS['pings'] else 'NOT MET'}")
+    explained(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="1-10")
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--oncall-in-holidays", action="store_true")
+    parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
+    parser.add_argument("--backup", action="store_true", help="also run with a neighbouring space as backup")
+    parser.add_argument("--backup-only", action="store_true", help="only the run with a neighbouring space")
+    args = parser.parse_args()
+    started = time.monotonic()
+    variants = [True] if args.backup_only else [False, True] if args.backup else [False]
+    jobs = [(seed, backup) for backup in variants for seed in seeds_of(args.seeds)]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(lambda job: run_seed(job[0], args.days, args.oncall_in_holidays, args.policy, job[1]),
+                                jobs))
+    for backup in variants:
+        report([r for r, (_s, b) in zip(results, jobs, strict=True) if b == backup], args,
+               "with a neighbouring space as backup (--backup)" if backup else "default")
     print(f"  wall time {time.monotonic() - started:.0f} s")
 
 

@@ -147,6 +147,10 @@ def simulate(
         "--oncall-in-holidays", help="la personne de permanence reste joignable en vacances")] = False,
     policy: Annotated[str, typer.Option(
         "--policy", help='clés de [spaces.sos] à essayer, en JSON : \'{"loop": 1}\'')] = "",
+    backup: Annotated[bool, typer.Option(
+        "--backup", help="un espace voisin dont les formateurs secondent celui-ci (backup_spaces)")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="pourquoi chaque question manquée l'a été, et où vont les messages personnels")] = False,
 ) -> None:
     """Simule un semestre sans et avec le bot (même questions, mêmes absences) et compare les délais."""
     from pydantic import ValidationError
@@ -166,7 +170,7 @@ def simulate(
         print(f"--policy : {why} ; exemple : --policy '{{\"loop\": 1}}'", file=sys.stderr)
         raise typer.Exit(2) from exc
     result = asyncio.run(run_comparison(days=days, seed=seed, policy=overrides, oncall_in_holidays=oncall_in_holidays,
-                                     database_url=database))
+                                     database_url=database, explain=explain, backup=backup))
     print(json.dumps(result, ensure_ascii=False, indent=2) if json_out else format_comparison(result))
 
 

@@ -54,6 +54,7 @@ def sos(reg: Registry) -> None:
         ladder,
         permanence_command,
         questions,
+        rota_holes,
         sla_command,
     )
 
@@ -62,9 +63,10 @@ def sos(reg: Registry) -> None:
     reg.add_commands(commands.sos, commands.resolu, commands.claim, commands.passer, commands.pas_resolu,
                      commands.reouvrir, sla_command.sla, absent_command.absent, permanence_command.permanence)
     reg.add_steps(ladder.nudge, ladder.oncall, ladder.referent, ladder.resource, ladder.trainers,
-                  ladder.coordinator, claims.claim_reminder, claims.claim_lapse, breach.breach,
-                  breach.breach_coordinator, followups.next_reply, followups.solved_check, handover.handover)
-    reg.add_startup_hooks(handover.arm_handovers)
+                  ladder.coordinator, ladder.backup, claims.claim_reminder, claims.claim_lapse, breach.breach,
+                  breach.breach_coordinator, followups.next_reply, followups.solved_check, handover.handover,
+                  rota_holes.rota_check)
+    reg.add_startup_hooks(handover.arm_handovers, rota_holes.arm_rota_checks)
 
 
 def faq(reg: Registry) -> None:

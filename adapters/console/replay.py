@@ -92,6 +92,13 @@ class Replay:
         if "oncall" in o:  # weekly rotation: the first name is on call the week of 2026-09-07 (or oncall_from=)
             policy["oncall"] = [f"console:{name}" for name in o["oncall"].split(",") if name]
             policy["oncall_from"] = o.get("oncall_from", DEFAULT_START.date().isoformat())
+        if "backup" in o:  # spaces whose formateurs stand in when nobody of this one is available
+            policy["backup_spaces"] = [name for name in o["backup"].split(",") if name]
+            policy["backup_when"] = o.get("backup_when", "absent")
+        if "alert_again" in o:
+            policy["alert_asked_again"] = o["alert_again"] == "yes"
+        if o.get("private") == "yes":
+            policy["private"] = True
         if "quiet" in o:
             policy["quiet_hours"] = o["quiet"]
         if "weekends" in o:

@@ -75,3 +75,19 @@ class Handover(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     open_questions: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime]
+
+
+class RotaWarning(Base):
+    """A warning that the rota has a hole in a coming week, sent to one person (a coordinator, or the
+    rota member standing in). `holes` describes the holes; the same description is not sent twice to the
+    same person for the same week."""
+
+    __tablename__ = "sos_rota_warnings"
+    __table_args__ = (Index("ix_rota_warnings_space_week", "space_id", "week_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
+    week_start: Mapped[date] = mapped_column(Date)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str] = mapped_column(String(20))  # "declared" (at /absent) | "check" (the weekly check)
+    holes: Mapped[str] = mapped_column(String(500))
+    sent_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from bot.sos.assignments import member_open_assignments
 from bot.sos.availability import current_absence, declare_absence, end_absence
 from bot.sos.claims import give_up
 from bot.sos.dates import end_of_day, parse_day, strip_lead, today_in
+from bot.sos.rota_holes import warn_for_absence
 
 END_WORDS = {"fin", "stop", "end", "retour", "termine", "terminee", "back"}
 
@@ -47,4 +48,6 @@ async def absent(ctx: Context, cmd: ParsedCommand) -> None:
             await give_up(ctx.session, ctx.core.space_config(space), question, assignment, "passed", ctx.now,
                           "absent")
             handed_on += 1
-    ctx.private("sos/absent_set", until=until, day=day, handed_on=handed_on)
+    # The rota: a week this leaves without cover is told to the coordinators now, while they can act.
+    warned = await warn_for_absence(ctx.session, ctx.core, ctx.member, until, ctx.now)
+    ctx.private("sos/absent_set", until=until, day=day, handed_on=handed_on, coordinators_warned=warned > 0)

@@ -45,7 +45,9 @@ async def _question_for_me(ctx: Context, cmd: ParsedCommand) -> tuple[Question, 
     number = _NUMBER.match(rest)
     if number:
         question = await ctx.session.get(Question, int(number.group(1)))
-        if question is None or question.space_id not in await spaces_of(ctx.session, ctx.member.id):
+        if question is None or (question.space_id not in await spaces_of(ctx.session, ctx.member.id)
+                                and await open_assignment_of(ctx.session, question.id, ctx.member.id) is None):
+            # Someone of a backup space sees only the questions they were asked to take.
             raise UserError("sos/no_such_question", number=number.group(1))
         return question, rest[number.end():].strip()
     mine = await member_open_assignments(ctx.session, ctx.member.id)
@@ -108,7 +110,8 @@ async def resolu(ctx: Context, cmd: ParsedCommand) -> None:
 @command("claim", "je-prends", "prendre", "take", usage="/claim")
 async def claim(ctx: Context, cmd: ParsedCommand) -> None:
     question, _rest = await _question_for_me(ctx, cmd)
-    if not (await _space_roles(ctx, question)) & set(CLAIMERS):
+    if not (await _space_roles(ctx, question)) & set(CLAIMERS) and \
+            await open_assignment_of(ctx.session, question.id, ctx.member.id) is None:  # a backup may take it
         raise UserError("sos/refuse_claim")
     if question.status != "open":
         raise UserError("sos/claim_not_open")

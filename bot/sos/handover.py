@@ -85,6 +85,8 @@ async def _send(run: StepRun, space: Space, cfg: SpaceConfig) -> None:
             select(Handover.id).where(Handover.space_id == cfg.id, Handover.week_start == week)) is not None:
         return
     items = await open_questions_with_holders(run.session, cfg)
+    if not cfg.sos.handover_when_empty and all(item["claimed"] for item in items):
+        return  # nothing for them to do this week: a message saying so is a ping for nothing
     try:
         async with run.session.begin_nested():
             run.session.add(Handover(space_id=cfg.id, week_start=week, member_id=person.id,

@@ -142,4 +142,4 @@ def _level_handler(kind: str) -> StepHandler:
     return on_step(kind)(handler)
 
 
-nudge, oncall, referent, resource, trainers, coordinator = (_level_handler(kind) for kind in LEVEL_KINDS)
+nudge, oncall, referent, resource, trainers, coordinator, backup = (_level_handler(kind) for kind in LEVEL_KINDS)

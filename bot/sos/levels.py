@@ -28,7 +28,7 @@ from bot.sos.targets import first_available, formateurs_to_alert, resource_perso
 
 # The private message each personal target gets (template names kept from the ladder where unchanged).
 ASSIGNMENT_TEMPLATES = {"oncall": "sos/oncall", "referent": "sos/referent", "resource": "sos/resource",
-                        "coordinator": "sos/coordinator_warning"}
+                        "coordinator": "sos/coordinator_warning", "backup": "sos/backup"}
 ASSIGNMENT_ACTIONS = ("claim", "pass")
 
 
@@ -97,17 +97,25 @@ async def _assign(run: LevelRun, peer: tuple[Post, Member] | None) -> bool:
     ack_due = timeout_of(run.cfg, run.now, run.level.ack_td)
     offer(run.session, run.question, member.id, target, run.index, run.now, ack_due)
     actions = ASSIGNMENT_ACTIONS + (("endorse",) if peer is not None else ())
+    values = run.common(peer)
     reply = None if peer is None else MessageRef(ChannelRef(peer[0].platform, peer[0].platform_channel_id),
                                                  peer[0].platform_post_id)
+    if target == "backup":
+        # Someone of another space: the question's excerpt and link, nobody's name nor a peer's reply.
+        values = dict(question=values["question"], link=values["link"], deadline=values["deadline"],
+                      remaining=values["remaining"], late=values["late"], number=values["number"],
+                      space=run.cfg.id)
+        actions = ASSIGNMENT_ACTIONS
+        reply = None
     run.out.direct(member, ASSIGNMENT_TEMPLATES[target], question_id=run.question.id, actions=actions,
-                   endorse_reply=reply, ack_due=ack_due, **run.common(peer))
+                   endorse_reply=reply, ack_due=ack_due, **values)
     record(run.session, run.question, step_kind(target), run.due, run.now, [member], run.index)
     return True
 
 
 async def _alert_formateurs(run: LevelRun, peer: tuple[Post, Member] | None) -> bool:
     q = run.question
-    staff = await formateurs_to_alert(run.session, q, run.now)
+    staff = await formateurs_to_alert(run.session, q, run.now, run.cfg.sos.alert_asked_again)
     if not staff:
         return False
     values = dict(trainers=[user_ref(m) for m in staff], **run.common(peer))

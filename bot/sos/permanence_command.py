@@ -13,6 +13,7 @@ from bot.sos.availability import absent_ids
 from bot.sos.dates import parse_day, strip_lead, today_in
 from bot.sos.handover import ensure_armed
 from bot.sos.oncall import oncall_of_week, set_oncall, week_start
+from bot.sos.rota_holes import ensure_armed as ensure_check_armed
 
 WEEKS_SHOWN = 4
 
@@ -56,6 +57,7 @@ async def permanence(ctx: Context, cmd: ParsedCommand) -> None:
     await set_oncall(ctx.session, ctx.space.id, week, person, ctx.member, ctx.now)
     await ctx.session.flush()
     await ensure_armed(ctx.session, cfg, ctx.now)
+    await ensure_check_armed(ctx.session, cfg, ctx.now)
     ctx.say("sos/oncall_set", person=user_ref(person), week=week)
 
 

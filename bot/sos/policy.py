@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.durations import parse_duration
 
-Target = Literal["community", "oncall", "referent", "resource", "trainers", "coordinator"]
-PERSONAL_TARGETS: tuple[str, ...] = ("oncall", "referent", "resource", "coordinator")
+Target = Literal["community", "oncall", "referent", "resource", "trainers", "coordinator", "backup"]
+PERSONAL_TARGETS: tuple[str, ...] = ("oncall", "referent", "resource", "coordinator", "backup")
 
 
 class _Strict(BaseModel):
@@ -65,10 +65,12 @@ def step_kind(target: str) -> str:
 
 DEFAULT_LEVELS: list[dict[str, Any]] = [
     {"targets": ["community"], "at": 0.25},  # the thread, naming peers whose competences match
-    {"targets": ["oncall", "referent"], "at": 0.5, "ack": "8h"},  # one named formateur
+    # One named formateur; `backup` (another space's on-call person) only when nobody of this space's
+    # staff is available and `backup_spaces` is set.
+    {"targets": ["oncall", "referent", "backup"], "at": 0.5, "ack": "8h"},
     {"targets": ["trainers"], "at": 0.75, "ack": "6h"},  # the formateurs not asked yet, in their room
     {"targets": ["resource", "referent"], "ack": "6h"},  # a resource person (e.g. a tutor), by name
-    {"targets": ["coordinator"], "at": 0.85, "ack": "6h"},  # while there is time to act
+    {"targets": ["coordinator", "backup"], "at": 0.85, "ack": "6h"},  # while there is time to act
 ]
 
 # The ladder of earlier versions (`ladder = [{kind = "nudge", at = 0.25}, …]`) is read as levels.
@@ -114,8 +116,28 @@ class EscalationPolicy(_Strict):
     oncall: list[str] = Field(default_factory=list)  # weekly rotation of formateurs (platform ids)
     oncall_from: str = "2026-01-05"  # a Monday: the first person of `oncall` is on call that week
     handover: str = "0 8 * * mon"  # cron of the on-call handover DM ("" for none)
+    # A handover listing nothing to do (no open question, or all of them taken) is not sent.
+    handover_when_empty: bool = False
+    # When every present formateur was already asked in this round, the formateurs' alert mentions them
+    # again (true), or is skipped (false: one ping less each, but in the simulation it cost answers).
+    alert_asked_again: bool = True
+    rota_check: str = "0 10 * * fri"  # cron of the check of next week's rota for holes ("" for none)
+    # Other spaces whose on-call person and formateurs stand in when nobody of this space's staff is
+    # available; they get the question's excerpt and link only.
+    backup_spaces: list[str] = Field(default_factory=list)
+    # "absent": backup only when every staff member is declared absent (or none is configured);
+    # "unanswered": also when every present one was already asked in this round and nobody took it.
+    backup_when: Literal["absent", "unanswered"] = "absent"
+    private: bool = False  # this space's questions never go to people of another space
 
     _durations = field_validator("claim_answer_within", "claim_grace")(_check_duration)
+
+    @field_validator("handover", "rota_check")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if value.strip() and len(value.split()) != 5:
+            raise ValueError(f"cron illisible « {value} » (exemple : \"0 10 * * fri\", ou \"\" pour aucun)")
+        return value
 
     @field_validator("quiet_hours")
     @classmethod

@@ -91,7 +91,8 @@ async def sos_on_post(ctx: Context, event: PostCreated) -> None:
         question.first_response_at = ctx.now
         question.first_responder_id = ctx.member.id
     await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
-    if question.status == "open" and ctx.has_role(*ANSWERING_ROLES):
+    # The person holding it (someone of a backup space, who has no role here) answers for the staff too.
+    if question.status == "open" and (ctx.has_role(*ANSWERING_ROLES) or question.claimed_by_id == ctx.member.id):
         await mark_answered(ctx, question)
 
 
@@ -123,7 +124,7 @@ async def sos_on_reaction(ctx: Context, event: ReactionAdded) -> None:
     if ctx.member.id != question.asker_id:
         from bot.sos.endorse import endorse
 
-        if accept and ctx.has_role(*ANSWERING_ROLES):
+        if accept and (ctx.has_role(*ANSWERING_ROLES) or question.claimed_by_id == ctx.member.id):
             await endorse(ctx, question, ctx.post)
         return
     if reject:

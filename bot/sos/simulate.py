@@ -27,7 +27,11 @@ from bot.db.models import Member, Question
 from bot.events import PostCreated, ReactionAdded
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
+from bot.sos.simulate_explain import explain, format_explanation
 from bot.sos.simulate_model import (
+    BACKUP_ROTA,
+    BACKUP_SPACE,
+    BACKUP_STAFF,
     PARIS,
     PEERS,
     ROTA,
@@ -43,7 +47,7 @@ from bot.wiring import build_registry
 
 SOS = ChannelRef("sim", "sos")
 ROOM = ChannelRef("sim", "formateurs")
-PEOPLE = {p.name: p for p in STAFF}
+PEOPLE = {p.name: p for p in STAFF + BACKUP_STAFF}
 SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the run's database lives in memory when it can
 ASSIGNMENT_TEMPLATES = {"sos/oncall", "sos/referent", "sos/resource", "sos/coordinator_warning"}
 KEYS = ("questions", "answered_within_deadline_ratio", "breaches", "coordinator_warned_in_time_ratio",
@@ -51,10 +55,10 @@ KEYS = ("questions", "answered_within_deadline_ratio", "breaches", "coordinator_
         "p90_first_response_hours")
 
 
-def space_config(with_bot: bool, policy: dict[str, Any] | None = None) -> SpaceConfig:
+def space_config(with_bot: bool, policy: dict[str, Any] | None = None, backup: bool = False) -> SpaceConfig:
     """The simulated space: the default policy with the on-call rota (or `policy`'s keys instead)."""
     sos = SosPolicy(**{"delay": "4d", "oncall": [f"sim:{n}" for n in ROTA], "oncall_from": ROTA_FROM,
-                       **(policy or {})})
+                       **({"backup_spaces": [BACKUP_SPACE]} if backup else {}), **(policy or {})})
     if not with_bot:
         sos = SosPolicy(delay="4d", levels=[], handover="")
     roles = {"trainer": [f"sim:{p.name}" for p in STAFF if p.role == "trainer"],
@@ -62,6 +66,14 @@ def space_config(with_bot: bool, policy: dict[str, Any] | None = None) -> SpaceC
              "coordinator": [f"sim:{p.name}" for p in STAFF if p.role == "coordinator"],
              "resource": [f"sim:{p.name}" for p in STAFF if p.role == "tutor"]}
     return SpaceConfig(id="simulation", referential="c2i2e", sos=sos, roles=roles)
+
+
+def backup_space_config() -> SpaceConfig:
+    """The neighbouring space of `--backup`: its two formateurs on a weekly rota (no questions of its own)."""
+    sos = SosPolicy(delay="4d", oncall=[f"sim:{n}" for n in BACKUP_ROTA], oncall_from=ROTA_FROM, handover="",
+                    rota_check="")
+    return SpaceConfig(id=BACKUP_SPACE, referential="c2i2e", sos=sos,
+                       roles={"trainer": [f"sim:{p.name}" for p in BACKUP_STAFF]})
 
 
 class _SimAdapter:
@@ -79,8 +91,11 @@ class _SimAdapter:
 
 
 class _Run:
-    def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None) -> None:
+    def __init__(self, semester: Semester, with_bot: bool, seed: int, policy: dict[str, Any] | None = None,
+                 explain: bool = False, backup: bool = False) -> None:
         self.semester = semester
+        self.backup = backup
+        self.explain = explain
         self.policy = policy
         self.draws = semester.draws
         self.with_bot = with_bot
@@ -105,7 +120,8 @@ class _Run:
         tmp = tempfile.TemporaryDirectory(prefix="ticebot-sim-", dir=SCRATCH)
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'sim.db'}"
         try:
-            settings = Settings(spaces=[space_config(self.with_bot, self.policy)])
+            spaces = [space_config(self.with_bot, self.policy, self.backup)]
+            settings = Settings(spaces=spaces + ([backup_space_config()] if self.backup else []))
             self.app = app = await TicebotApp.create(settings, clock=self.clock, database_url=url,
                                                      registry=build_registry(["sos"]))
             app.register_adapter(_SimAdapter(self))
@@ -124,6 +140,8 @@ class _Run:
             async with app.db.transaction() as session:
                 report = (await sla_report(session, self.clock.now())).as_dict()
                 load = (await staff_report(session, self.clock.now())).as_dict()
+                why = (await explain(session, self.semester.calendars, self.clock.now())).as_dict() \
+                    if self.explain else None
         finally:
             if self.app is not None:
                 await self.app.close()
@@ -132,7 +150,10 @@ class _Run:
         pings = (load["pings_per_question"] or 0.0) if self.with_bot else 0.0
         report.update(coordinator_warned_in_time_ratio=load["coordinator_warned_in_time_ratio"],
                       personal_pings_per_question=pings, median_ack_hours=load["median_ack_hours"])
-        return {key: report[key] for key in KEYS}
+        result = {key: report[key] for key in KEYS}
+        if why is not None:
+            result["explain"] = why
+        return result
 
     async def _advance(self, target: datetime) -> None:
         assert self.app is not None
@@ -289,13 +310,16 @@ class _Run:
 
 
 async def run_comparison(days: int = 120, seed: int = 1, policy: dict[str, Any] | None = None,
-                         oncall_in_holidays: bool = False, database_url: str | None = None) -> dict[str, Any]:
+                         oncall_in_holidays: bool = False, database_url: str | None = None,
+                         explain: bool = False, backup: bool = False) -> dict[str, Any]:
     """Both runs on the same semester. `policy` overrides the default policy's keys (benchmarks);
     `oncall_in_holidays` is the organisational variant where the person on call stays reachable;
-    `database_url` keeps the run with ticebot in that database (to look at it in the dashboard)."""
-    semester = draw_semester(days, seed, oncall_in_holidays)
+    `database_url` keeps the run with ticebot in that database (to look at it in the dashboard);
+    `backup` adds a neighbouring space whose formateurs back this one up (`backup_spaces`);
+    `explain` adds why each question was missed and where the pings went (`bot/sos/simulate_explain.py`)."""
+    semester = draw_semester(days, seed, oncall_in_holidays, backup)
     without = await _Run(semester, False, seed).run(days)
-    with_bot = await _Run(semester, True, seed, policy).run(days, database_url)
+    with_bot = await _Run(semester, True, seed, policy, explain, backup).run(days, database_url)
     return {"days": days, "seed": seed, "without_bot": without, "with_bot": with_bot}
 
 
@@ -310,4 +334,6 @@ def format_comparison(result: dict[str, Any]) -> str:
            f"{'':34} {'sans le bot':>12} {'avec ticebot':>13}"]
     for key, label in rows:
         out.append(f"{label:34} {result['without_bot'][key]!s:>12} {result['with_bot'][key]!s:>13}")
+    if "explain" in result["with_bot"]:
+        out.append(format_explanation(result["with_bot"]["explain"]))
     return "\n".join(out)

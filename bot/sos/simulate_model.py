@@ -57,6 +57,15 @@ STAFF = (
     Person("claire", "coordinator", 3.0),
 )
 ROTA = ("fabienne", "gilles")
+# `--backup`: a neighbouring institute's space ("voisin") whose two formateurs back this one up. Same
+# people model, same school holidays (same zone); drawn from their own random stream, so the default
+# semester is the same with or without them.
+BACKUP_SPACE = "voisin"
+BACKUP_STAFF = (
+    Person("hugo", "trainer", 4.0),
+    Person("ines", "trainer", 4.0),
+)
+BACKUP_ROTA = ("hugo", "ines")
 ROTA_FROM = "2026-08-31"  # the Monday of the first simulated week: fabienne is on call that week
 PEERS = tuple(f"stagiaire{n:02d}" for n in range(30))
 
@@ -136,9 +145,12 @@ class Semester:
     calendars: dict[str, Calendar]
 
 
-def draw_semester(days: int, seed: int, oncall_in_holidays: bool = False) -> Semester:
+def draw_semester(days: int, seed: int, oncall_in_holidays: bool = False, backup: bool = False) -> Semester:
     rng = random.Random(seed)
     calendars = {p.name: _calendar(rng, p, days) for p in STAFF}
+    if backup:
+        other = random.Random(seed * 1_000_003 + 11)
+        calendars.update({p.name: _calendar(other, p, days) for p in BACKUP_STAFF})
     if oncall_in_holidays:  # the variant: whoever is on call in a holiday week stays reachable that week
         for name, cal in calendars.items():
             for monday in oncall_weeks(name, days):

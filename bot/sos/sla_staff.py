@@ -3,8 +3,8 @@ coordinator was warned in time, and staff load. A query over `sos_assignments`, 
 `sos_handovers`, never counters kept in memory.
 
 - A *personal ping* is a policy message written to, or naming, a tutor, formateur or coordinator of the
-  space (one `escalations` row with that person), or a Monday handover. Replies to their own commands
-  are not pings.
+  space (one `escalations` row with that person; a backup space's formateur counts too), a Monday
+  handover, or a rota-hole warning (`sos_rota_warnings`). Replies to their own commands are not pings.
 - *Acknowledgement time*: from the private message asking a person to take the question to their
   `/claim`, endorsement or reply.
 - The coordinator was *warned in time* when the warning came at least `WARNING_LEAD` before the
@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, Member, Question, Role
-from bot.db.sos_models import Assignment, Handover
+from bot.db.sos_models import Assignment, Handover, RotaWarning
 from bot.sos.replies import ANSWERING_ROLES
 
 WARNING_LEAD = timedelta(hours=6)
@@ -65,7 +65,9 @@ async def staff_report(session: AsyncSession, now: datetime, space_id: str | Non
     pings: Sequence[Row[tuple[int, int]]] = (await session.execute(_scope(
         select(Escalation.member_id, Escalation.question_id)
         .join(Question, Question.id == Escalation.question_id)
-        .where(Escalation.member_id.is_not(None), select(Role.member_id).where(staff_role).exists()),
+        # A backup space's formateur has no role here, and is staff all the same.
+        .where(Escalation.member_id.is_not(None),
+               or_(select(Role.member_id).where(staff_role).exists(), Escalation.kind == "sos.backup")),
         space_id, since, until))).all()
     handovers = select(Handover.member_id)
     if space_id is not None:
@@ -75,6 +77,14 @@ async def staff_report(session: AsyncSession, now: datetime, space_id: str | Non
     if until is not None:
         handovers = handovers.where(Handover.sent_at < until)
     handed = list((await session.execute(handovers)).scalars())
+    warnings = select(RotaWarning.member_id)
+    if space_id is not None:
+        warnings = warnings.where(RotaWarning.space_id == space_id)
+    if since is not None:
+        warnings = warnings.where(RotaWarning.sent_at >= since)
+    if until is not None:
+        warnings = warnings.where(RotaWarning.sent_at < until)
+    handed += list((await session.execute(warnings)).scalars())  # not about one question, like handovers
     report.pings = len(pings) + len(handed)
     report.pings_per_question = round(report.pings / len(questions), 3) if questions else None
     await _load(session, report, pings, handed)

@@ -13,7 +13,8 @@ from bot.durations import parse_duration
 from bot.refs import ChannelRef, ThreadRef
 
 # Scheduled-step kinds of the escalation policy (one per level target), of a claim's chase, of the breach.
-LEVEL_KINDS = ("sos.nudge", "sos.oncall", "sos.referent", "sos.resource", "sos.trainers", "sos.coordinator")
+LEVEL_KINDS = ("sos.nudge", "sos.oncall", "sos.referent", "sos.resource", "sos.trainers", "sos.coordinator",
+               "sos.backup")
 CLAIM_KINDS = ("sos.claim_reminder", "sos.claim_lapse")
 BREACH_KINDS = ("sos.breach", "sos.breach_coordinator")
 LADDER_KINDS = LEVEL_KINDS + CLAIM_KINDS + BREACH_KINDS

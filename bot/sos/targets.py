@@ -16,6 +16,7 @@ from bot.db.models import Declaration, Escalation, Member, Question, Role, Tag
 from bot.db.sos_models import Assignment
 from bot.members import members_with_role, referents_of
 from bot.sos.availability import absent_ids
+from bot.sos.backup import backup_candidates
 from bot.sos.oncall import oncall_now
 from bot.sos.replies import ANSWERING_ROLES
 
@@ -73,7 +74,7 @@ async def asked_in_round(session: AsyncSession, question: Question) -> set[int]:
 
 
 async def _candidates(session: AsyncSession, cfg: SpaceConfig, question: Question, target: str,
-                      now: datetime) -> list[Member]:
+                      now: datetime, asked: set[int]) -> list[Member]:
     if target == "oncall":
         person = await oncall_now(session, cfg, now)
         return [person] if person else []
@@ -83,6 +84,8 @@ async def _candidates(session: AsyncSession, cfg: SpaceConfig, question: Questio
         return await resource_persons(session, question)
     if target == "coordinator":
         return await members_with_role(session, question.space_id, "coordinator")
+    if target == "backup":
+        return await backup_candidates(session, cfg, question, asked, now)
     return []
 
 
@@ -91,7 +94,7 @@ async def first_available(session: AsyncSession, cfg: SpaceConfig, question: Que
     """The person to assign: the first available candidate of the first target that has one."""
     asked = await asked_in_round(session, question)
     for target in targets:
-        people = [m for m in await _candidates(session, cfg, question, target, now)
+        people = [m for m in await _candidates(session, cfg, question, target, now, asked)
                   if m.platform == question.platform and m.id != question.asker_id and m.erased_at is None
                   and m.id not in asked]
         away = await absent_ids(session, [m.id for m in people], now)
@@ -101,12 +104,14 @@ async def first_available(session: AsyncSession, cfg: SpaceConfig, question: Que
     return None
 
 
-async def formateurs_to_alert(session: AsyncSession, question: Question, now: datetime) -> list[Member]:
-    """All present formateurs, without those already asked in this round when others remain."""
+async def formateurs_to_alert(session: AsyncSession, question: Question, now: datetime,
+                              again: bool = False) -> list[Member]:
+    """The present formateurs not asked yet in this round; when all were asked, all present ones again
+    (`again`, the default) or nobody (the level is skipped: they already had their message)."""
     trainers = [m for m in await members_with_role(session, question.space_id, "trainer")
                 if m.platform == question.platform and m.id != question.asker_id]
     away = await absent_ids(session, [m.id for m in trainers], now)
     present = [m for m in trainers if m.id not in away]
     asked = await asked_in_round(session, question)
     fresh = [m for m in present if m.id not in asked]
-    return fresh or present
+    return fresh or (present if again else [])

@@ -63,3 +63,15 @@ async def test_absent_fin_ends_the_absence_and_an_unreadable_date_is_explained(d
         (usage,) = sent(run, "sos/absent_usage")
         assert usage.to == "gilles" and "demain peut-être" in usage.text and "/absent jusqu'au 20/09" in usage.text
         assert [d.to for d in sent(run, "sos/oncall")] == ["fabienne"]
+
+
+async def test_alert_asked_again_off_spares_the_one_who_already_had_it(database_url: str) -> None:
+    # gilles is away: the only formateur left is fabienne, on call, who was already asked by name.
+    script = team("oncall=fabienne,gilles alert_again=no") + (
+        "at 2026-09-07T08:30\ngilles dm: /absent jusqu'au 18/09\nat 2026-09-07T09:00\n" + ASK + "+4d\n")
+    async with replay(database_url, script) as run:
+        assert sent(run, "sos/trainers_alert") == []
+        # (She is also told she stands in for gilles next week: sos/rota_hole, not about this question.)
+        assert [t for t, to in who_got(run) if to == "fabienne" and t != "sos/rota_hole"] == ["sos/oncall"]
+        (warning,) = sent(run, "sos/coordinator_warning")
+        assert warning.to == "claire"  # the policy went on to the next level instead

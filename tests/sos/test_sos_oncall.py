@@ -62,3 +62,12 @@ async def test_an_absent_person_on_call_gets_no_handover_the_stand_in_does(datab
     async with replay(database_url, script) as run:
         (handover,) = sent(run, "sos/handover")
         assert handover.to == "fabienne"
+
+
+async def test_no_handover_when_nothing_is_left_to_do(database_url: str) -> None:
+    # The only open question is already taken by gilles: the Monday handover would say nothing useful.
+    script = ROTA + ("at 2026-09-11T10:00\nalice in sos: Comment partager un document sans ENT ?\n"
+                     "gilles reply: /claim\nat 2026-09-14T09:00\n")
+    async with replay(database_url, script) as run:
+        assert sent(run, "sos/handover") == []
+        assert await rows(run, Handover) == []

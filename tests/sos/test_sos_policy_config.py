@@ -12,10 +12,23 @@ from bot.config import ConfigError, SosPolicy, load_settings
 
 def test_the_default_policy_levels() -> None:
     policy = SosPolicy()
-    assert [lv.targets for lv in policy.levels] == [["community"], ["oncall", "referent"], ["trainers"],
-                                                   ["resource", "referent"], ["coordinator"]]
+    assert [lv.targets for lv in policy.levels] == [["community"], ["oncall", "referent", "backup"], ["trainers"],
+                                                   ["resource", "referent"], ["coordinator", "backup"]]
     assert [lv.at for lv in policy.levels] == [0.25, 0.5, 0.75, None, 0.85]
     assert policy.quiet_window is not None and policy.quiet_weekends and policy.loop == 0
+    # Fewer pings and rota holes on by default; no backup space unless one is listed.
+    assert not policy.handover_when_empty and policy.alert_asked_again and policy.rota_check == "0 10 * * fri"
+    assert policy.backup_spaces == [] and policy.backup_when == "absent" and not policy.private
+
+
+def test_a_misspelt_backup_setting_or_cron_is_a_clear_error() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="backup_when"):
+        SosPolicy(backup_when="sometimes")
+    with pytest.raises(ValidationError, match="cron illisible"):
+        SosPolicy(rota_check="friday")
 
 
 def _write(tmp_path: Path, sos: str) -> Path:

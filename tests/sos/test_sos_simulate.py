@@ -56,3 +56,14 @@ def test_staff_read_in_waking_hours_on_the_days_they_are_there() -> None:
 
 def _hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+async def test_explain_accounts_for_every_missed_question() -> None:
+    result = await run_comparison(days=30, seed=1, explain=True, backup=True)
+    with_bot = result["with_bot"]
+    why = with_bot["explain"]
+    assert why["missed"] == with_bot["breaches"] == len(why["misses"])
+    assert sum(why["causes"].values()) == why["missed"]
+    # The pings by kind add up to the run's personal pings per question.
+    assert abs(sum(why["pings_per_question_by_kind"].values()) - with_bot["personal_pings_per_question"]) < 0.01
+    assert result["without_bot"]["questions"] == with_bot["questions"]
