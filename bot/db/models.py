@@ -106,7 +106,8 @@ class EventFailure(Base):
     dotted name. Only the exception's type is kept: its text may quote the message."""
 
     __tablename__ = "event_failures"
-    __table_args__ = (UniqueConstraint("platform", "event_id", "handler"),)
+    __table_args__ = (UniqueConstraint("platform", "event_id", "handler"),
+                      Index("ix_event_failures_at", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(255))
@@ -143,7 +144,8 @@ class Post(Base):
 class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),
-                      Index("ix_questions_space_created", "space_id", "created_at"))
+                      Index("ix_questions_space_created", "space_id", "created_at"),
+                      Index("ix_questions_space_status", "space_id", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))

@@ -82,7 +82,7 @@ async def test_hot_path_queries_use_indexes(database_url: str) -> None:
                 scans = _scans_sqlite(plan) if app.db.is_sqlite else _scans_postgres(plan)
                 explained += 1
                 if scans:
-                    problems.append(f"{' '.join(statement.split())[:300]}\n    → {scans}")
+                    problems.append(f"{' '.join(statement.split())[:2000]}\n    → {scans}")
             await conn.rollback()
         assert explained >= 20  # the scenario did reach the hot paths
         assert not problems, "full scans of growing tables:\n" + "\n".join(problems)

@@ -33,9 +33,15 @@ def upgrade() -> None:
     op.create_index("ix_posts_thread", "posts", ["platform", "platform_channel_id", "thread_root_id"])
     op.create_index("ix_reviews_declaration", "reviews", ["declaration_id"])
     op.create_index("ix_questions_space_created", "questions", ["space_id", "created_at"])
+    # Found by the plan test after merging: the FAQ index reads a space's resolved questions, and
+    # retention purges old handler failures by date.
+    op.create_index("ix_questions_space_status", "questions", ["space_id", "status"])
+    op.create_index("ix_event_failures_at", "event_failures", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_failures_at", "event_failures")
+    op.drop_index("ix_questions_space_status", "questions")
     op.drop_index("ix_questions_space_created", "questions")
     op.drop_index("ix_reviews_declaration", "reviews")
     op.drop_index("ix_posts_thread", "posts")
