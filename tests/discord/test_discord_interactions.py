@@ -38,7 +38,7 @@ async def test_commands_are_synced_per_guild_and_dm_ones_globally(harness: Harne
     assert sorted(c["name"] for c in global_sync.json) == sorted(
         ["declare", "positionner", "portfolio", "bilan", "a-valider", "valider", "refuser", "precisions", "claim",
          "passer", "absent", "permanence", "sla", "digest", "tableau", "confidentialite", "consentement",
-         "mes-donnees", "oublier", "aide", "langue"]
+         "mes-donnees", "oublier", "aide", "langue", "faq"]
     )
     assert all(c["contexts"] == [1] for c in global_sync.json)  # bot DM only: no duplicates in guilds
     # Thread-bound commands are not offered in a DM, where the core could only refuse them.
