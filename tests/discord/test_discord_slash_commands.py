@@ -463,6 +463,22 @@ async def test_aide_and_langue(world: World) -> None:
     assert bruno.language == "en"
 
 
+async def test_faq_searches_and_only_staff_curate(world: World) -> None:
+    covers("faq")
+    post_id, thread = await question_thread(world)
+    await slash(world, "resolu", [], p.ALICE, thread)
+    await slash(world, "faq", [opt("mots", "ajouter Exporter ses notes | Menu Notes, puis Exporter en CSV")],
+                p.FABIENNE, thread)
+    (entry,) = await world.rows(models.FaqEntry)
+    assert entry.title == "Exporter ses notes" and entry.summary == "Menu Notes, puis Exporter en CSV"
+    await slash(world, "faq", [opt("mots", "exportation des notes de pronote")], p.BRUNO, GENERAL_PAYLOAD)
+    (results,) = await world.sent("faq/results")
+    assert "Exporter ses notes" in results["content"]
+    await slash(world, "faq", [opt("mots", "ajouter Un autre titre")], p.BRUNO, thread)
+    assert await world.sent("faq/refuse_curate")
+    assert len(await world.rows(models.FaqEntry)) == 1
+
+
 def test_every_slash_command_has_an_effect_test() -> None:
     tested = set(re.findall(r'covers\("([^"]+)"\)', Path(__file__).read_text(encoding="utf-8")))
     assert {spec.name for spec in SPECS} <= tested, {spec.name for spec in SPECS} - tested
