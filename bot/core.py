@@ -32,7 +32,7 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import applies, is_self_guarded
+from bot.hooks import applies
 from bot.members import ensure_role, get_or_create_member, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
@@ -315,9 +315,6 @@ class Core:
         failed: list[EventFailure] = []
         for observer in self.registry.post_observers:
             if not applies(observer, ctx, event):
-                continue
-            if is_self_guarded(observer):
-                await observer(ctx, event)
                 continue
             failure = await run_guarded(ctx, event.channel.platform, event.event_id, handler_name(observer),
                                         lambda observer=observer: observer(ctx, event))

@@ -51,20 +51,6 @@ def only_when(applies: Applies) -> Callable[[Any], Any]:
     return describe
 
 
-_GUARDED_ATTRIBUTE = "__ticebot_guards_itself__"
-
-
-def guards_itself(fn: Any) -> Any:
-    """An observer that runs its work in its own savepoint and never raises (a failure is logged and
-    undone there): the core calls it without wrapping it in a second savepoint."""
-    setattr(fn, _GUARDED_ATTRIBUTE, True)
-    return fn
-
-
-def is_self_guarded(observer: Any) -> bool:
-    return bool(getattr(observer, _GUARDED_ATTRIBUTE, False))
-
-
 def applies(observer: Any, ctx: Context, event: Any) -> bool:
     test = getattr(observer, _APPLIES_ATTRIBUTE, None)
     return test is None or bool(test(ctx, event))

@@ -80,19 +80,28 @@ async def accepted_answer(session: AsyncSession, question: Question) -> Post | N
             ).scalar_one_or_none()
 
 
-async def load_documents(session: AsyncSession, space_ids: Sequence[str]) -> list[FaqDoc]:
+async def resolved_after(session: AsyncSession, space_ids: Sequence[str], after: datetime) -> int:
+    """How many questions of these spaces are resolved with a later resolution time."""
+    return int((await session.execute(select(func.count(Question.id)).where(
+        Question.space_id.in_(list(space_ids)), Question.status == "resolved", Question.resolved_at > after))
+    ).scalar_one())
+
+
+async def load_documents(session: AsyncSession, space_ids: Sequence[str],
+                         after: datetime | None = None) -> list[FaqDoc]:
     """Resolved questions (by a human answer) asked in a space's thread, and live curated entries.
 
     One query with the accepted answer joined; only questions resolved before the FAQ existed (no
-    `accepted_post_id`) look their answer up one by one."""
+    `accepted_post_id`) look their answer up one by one. With `after`: only questions resolved later."""
     answer_post = aliased(Post)
+    later = () if after is None else (Question.resolved_at > after,)
     rows = (await session.execute(
         select(Question, Post, FaqEntry, answer_post)
         .join(Post, Post.id == Question.post_id)
         .outerjoin(FaqEntry, and_(FaqEntry.question_id == Question.id, FaqEntry.removed_at.is_(None)))
         .outerjoin(answer_post, answer_post.id == Question.accepted_post_id)
         .where(Question.space_id.in_(list(space_ids)), Question.status == "resolved",
-               Question.resolution.is_(None), Post.is_direct.is_(False), Post.deleted_at.is_(None))
+               Question.resolution.is_(None), Post.is_direct.is_(False), Post.deleted_at.is_(None), *later)
         .order_by(Question.id)
     )).all()
     docs: list[FaqDoc] = []

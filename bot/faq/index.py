@@ -1,9 +1,14 @@
 """The FAQ search index: TF-IDF vectors (the tagger's French representation) over a set of spaces.
 
 Built lazily on the first search of a set of spaces and kept per Core; every search first reads a
-fingerprint of the rows it depends on (`documents.signature`: one small query) and rebuilds when it
-changed, so a question resolved, an entry edited or a member erased through another instance is seen
-at once. Texts are expanded with the synonym groups on both sides (bot/faq/synonyms.py).
+fingerprint of the rows it depends on (`documents.signature`: small queries), so a question resolved,
+an entry edited or a member erased through another instance is seen at once. When the only change is
+newly resolved questions (the common case: every new question is searched for on arrival, and
+questions get resolved all day), their rows are read and appended with the current vocabulary; the
+vocabulary is refitted (a full rebuild) once the index has grown by a quarter, and on any other change
+(entries, erasure, a reopened question). A full rebuild on every resolution made each new question cost
+the whole space's history. Texts are expanded with the synonym groups on both sides
+(bot/faq/synonyms.py).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.faq.documents import FaqDoc, load_documents, signature
+from bot.faq.documents import FaqDoc, load_documents, resolved_after, signature
 from bot.faq.synonyms import expand
 from bot.tagging.vectors import TextVectoriser
 
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
 # words ("élèves", "classe") do not. `/faq` is a search the person asked for: a lower bar.
 SUGGEST_THRESHOLD = 0.30
 SEARCH_THRESHOLD = 0.10
+REFIT_GROWTH = 0.25  # appended documents, as a share of those the vocabulary was fitted on
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class FaqIndex:
     docs: list[FaqDoc]
     vectoriser: TextVectoriser | None
     matrix: object  # scipy CSR, one unit row per doc
+    fitted_on: int = 0  # documents the vocabulary was fitted on
 
     @classmethod
     def build(cls, sig: tuple[object, ...], docs: list[FaqDoc]) -> FaqIndex:
@@ -49,7 +57,17 @@ class FaqIndex:
             return cls(sig, [], None, None)
         texts = [expand(d.text) for d in docs]
         vectoriser = TextVectoriser.fit(texts)
-        return cls(sig, docs, vectoriser, vectoriser.matrix(texts))
+        return cls(sig, docs, vectoriser, vectoriser.matrix(texts), len(docs))
+
+    def extended(self, sig: tuple[object, ...], new: list[FaqDoc]) -> FaqIndex | None:
+        """This index with `new` documents appended, or None when the vocabulary should be refitted."""
+        if self.vectoriser is None or len(self.docs) + len(new) > (1 + REFIT_GROWTH) * self.fitted_on:
+            return None
+        if not new:
+            return FaqIndex(sig, self.docs, self.vectoriser, self.matrix, self.fitted_on)
+        rows = self.vectoriser.matrix([expand(d.text) for d in new])
+        return FaqIndex(sig, [*self.docs, *new], self.vectoriser, sparse.vstack([self.matrix, rows]).tocsr(),
+                        self.fitted_on)
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Matches at or above the threshold; curated entries first, then by score."""
@@ -77,6 +95,24 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     cached = per_core.get(key)
     if cached is not None and cached.signature == sig:
         return cached
+    if cached is not None:
+        grown = await _only_additions(session, key, cached.signature, sig)
+        if grown is not None:
+            extended = cached.extended(sig, grown)
+            if extended is not None:
+                per_core[key] = extended
+                return extended
     index = FaqIndex.build(sig, await load_documents(session, key))
     per_core[key] = index
     return index
+
+
+async def _only_additions(session: AsyncSession, key: tuple[str, ...], old: tuple[object, ...],
+                          new: tuple[object, ...]) -> list[FaqDoc] | None:
+    """The documents of questions resolved since `old` when nothing else changed; else None."""
+    old_count, old_last = old[0], old[1]
+    if old[3:] != new[3:] or old_last is None or not isinstance(old_count, int) or not isinstance(new[0], int):
+        return None
+    if new[0] <= old_count or await resolved_after(session, key, old_last) != new[0] - old_count:  # type: ignore[arg-type]
+        return None  # a question reopened, or resolved again: positions changed, rebuild
+    return await load_documents(session, key, after=old_last)  # type: ignore[arg-type]

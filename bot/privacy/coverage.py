@@ -25,6 +25,8 @@ COVERED: dict[str, str] = {
     "sos_assignments": "export 'sos_assignments'; reasons deleted/scrubbed on erasure and by retention",
     "sos_absences": "export 'absences'; deleted on erasure; purged by retention once ended",
     "sos_oncall_weeks": "export 'oncall_weeks'; deleted on erasure ('set by' cleared); purged by retention",
+    "sos_rota_warnings": "export 'rota_warnings' (sent to them); deleted on erasure; purged by retention; "
+                         "holds member ids and dates, no text",
     "sos_handovers": "export 'handovers'; kept for staff load, pointing at the pseudonymised row",
     "web_logins": "export 'dashboard_links' (no hash); deleted on erasure; purged once expired",
     "web_sessions": "export 'dashboard_sessions' (no hash); deleted on erasure; purged once expired",

@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import EventFailure, Member, WebLogin, WebSession
-from bot.db.sos_models import Absence, Assignment, OncallWeek
+from bot.db.sos_models import Absence, Assignment, OncallWeek, RotaWarning
 
 
 async def erase_more(session: AsyncSession, member: Member, own_post_ids: Sequence[int]) -> dict[str, int]:
@@ -30,6 +30,7 @@ async def erase_more(session: AsyncSession, member: Member, own_post_ids: Sequen
     await run("absences", delete(Absence).where(Absence.member_id == member.id))
     await run("oncall_weeks", delete(OncallWeek).where(OncallWeek.member_id == member.id))
     await run("oncall_set_by", update(OncallWeek).where(OncallWeek.set_by_id == member.id).values(set_by_id=None))
+    await run("rota_warnings", delete(RotaWarning).where(RotaWarning.member_id == member.id))
     await run("web_logins", delete(WebLogin).where(WebLogin.member_id == member.id))
     await run("web_sessions", delete(WebSession).where(WebSession.member_id == member.id))
     if own_post_ids:

@@ -13,7 +13,7 @@ from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Escalation, EventFailure, Member, Post, Question, WebLogin, WebSession
-from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek
+from bot.db.sos_models import Absence, Assignment, Handover, OncallWeek, RotaWarning
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -37,6 +37,9 @@ async def collect_more(session: AsyncSession, member: Member, space_id: str | No
     weeks = (await session.execute(
         select(OncallWeek).where(OncallWeek.member_id == member.id, in_space(OncallWeek.space_id))
         .order_by(OncallWeek.week_start))).scalars().all()
+    rota_warnings = (await session.execute(
+        select(RotaWarning).where(RotaWarning.member_id == member.id, in_space(RotaWarning.space_id))
+        .order_by(RotaWarning.id))).scalars().all()
     handovers = (await session.execute(
         select(Handover).where(Handover.member_id == member.id, in_space(Handover.space_id))
         .order_by(Handover.id))).scalars().all()
@@ -66,6 +69,8 @@ async def collect_more(session: AsyncSession, member: Member, space_id: str | No
              "set_by": "self" if w.set_by_id == member.id else ("coordinator" if w.set_by_id else "rotation")}
             for w in weeks
         ],
+        "rota_warnings": [{"space": r.space_id, "week": _iso(r.week_start), "reason": r.reason,
+                           "sent_at": _iso(r.sent_at)} for r in rota_warnings],
         "handovers": [{"space": h.space_id, "week": _iso(h.week_start), "open_questions": h.open_questions,
                        "sent_at": _iso(h.sent_at)} for h in handovers],
         "dashboard_links": [{"created_at": _iso(x.created_at), "expires_at": _iso(x.expires_at),

@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import EventFailure, Post, Question, WebLogin, WebSession
-from bot.db.sos_models import Absence, Assignment, OncallWeek
+from bot.db.sos_models import Absence, Assignment, OncallWeek, RotaWarning
 
 EXPIRED_KEPT = timedelta(days=1)
 
@@ -40,6 +40,8 @@ async def purge_more(session: AsyncSession, space_id: str, cutoff: datetime, now
     await run("event_failures", delete(EventFailure).where(EventFailure.at < cutoff, mine))
     await run("oncall_weeks", delete(OncallWeek).where(OncallWeek.space_id == space_id,
                                                        OncallWeek.week_start < cutoff.date()))
+    await run("rota_warnings", delete(RotaWarning).where(RotaWarning.space_id == space_id,
+                                                         RotaWarning.week_start < cutoff.date()))
     if include_spaceless:
         await run("absences", delete(Absence).where(Absence.ends_at < cutoff))
         await run("web_logins", delete(WebLogin).where(WebLogin.expires_at < now - EXPIRED_KEPT))

@@ -33,7 +33,7 @@ from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import TAG_CORRECTIONS, Post, Space, Tag
 from bot.events import PostCreated
-from bot.hooks import guards_itself, only_when
+from bot.hooks import only_when
 from bot.referential.codes import closest_codes, normalise_code
 from bot.referential.model import Referential
 from bot.tagging.builds import builds_of
@@ -140,7 +140,6 @@ async def prepare_taggers(core: Any) -> None:
     await builds_of(core).prepare([core.referentials[i] for i in sorted(ids) if i in core.referentials])
 
 
-@guards_itself  # it catches every failure in its own savepoint: the core's would be a second one
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and bool((event.text or "").strip()))
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:

@@ -17,7 +17,8 @@ def test_prefix_per_platform() -> None:
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_command_in_a_templates_text_is_written_with_bang_on_matrix_only(lang: str) -> None:
-    values = {"asker": UserRef("matrix", "@alice:hs", "Alice"), "deadline": datetime(2026, 9, 11, 9, tzinfo=UTC)}
+    values = {"asker": UserRef("matrix", "@alice:hs", "Alice"), "deadline": datetime(2026, 9, 11, 9, tzinfo=UTC),
+              "suggestions": []}
     on_matrix = render(lang, "sos/received", platform="matrix", **values).text
     assert "`!resolu`" in on_matrix and "/resolu" not in on_matrix
     for platform in ("discord", "console", None):
