@@ -80,21 +80,22 @@ async def accepted_answer(session: AsyncSession, question: Question) -> Post | N
             ).scalar_one_or_none()
 
 
-async def resolved_after(session: AsyncSession, space_ids: Sequence[str], after: datetime) -> int:
-    """How many questions of these spaces are resolved with a later resolution time."""
-    return int((await session.execute(select(func.count(Question.id)).where(
-        Question.space_id.in_(list(space_ids)), Question.status == "resolved", Question.resolved_at > after))
-    ).scalar_one())
+async def resolved_since(session: AsyncSession, space_ids: Sequence[str],
+                         since: datetime) -> list[tuple[int, datetime]]:
+    """(id, resolution time) of the questions of these spaces resolved at or after `since`."""
+    return [(int(i), at) for i, at in (await session.execute(select(Question.id, Question.resolved_at).where(
+        Question.space_id.in_(list(space_ids)), Question.status == "resolved", Question.resolved_at >= since))
+    ).all()]
 
 
 async def load_documents(session: AsyncSession, space_ids: Sequence[str],
-                         after: datetime | None = None) -> list[FaqDoc]:
+                         only: Sequence[int] | None = None) -> list[FaqDoc]:
     """Resolved questions (by a human answer) asked in a space's thread, and live curated entries.
 
     One query with the accepted answer joined; only questions resolved before the FAQ existed (no
-    `accepted_post_id`) look their answer up one by one. With `after`: only questions resolved later."""
+    `accepted_post_id`) look their answer up one by one. With `only`: just these questions."""
     answer_post = aliased(Post)
-    later = () if after is None else (Question.resolved_at > after,)
+    later = () if only is None else (Question.id.in_(list(only)),)
     rows = (await session.execute(
         select(Question, Post, FaqEntry, answer_post)
         .join(Post, Post.id == Question.post_id)

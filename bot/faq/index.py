@@ -16,13 +16,14 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.faq.documents import FaqDoc, load_documents, resolved_after, signature
+from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
 from bot.faq.synonyms import expand
 from bot.tagging.vectors import TextVectoriser
 
@@ -50,6 +51,9 @@ class FaqIndex:
     vectoriser: TextVectoriser | None
     matrix: object  # scipy CSR, one unit row per doc
     fitted_on: int = 0  # documents the vocabulary was fitted on
+    # Resolved questions at the signature's latest resolution time: a later read at that same instant
+    # (a fast clock, or a fake one) must not count them as new.
+    edge: frozenset[int] = frozenset()
 
     @classmethod
     def build(cls, sig: tuple[object, ...], docs: list[FaqDoc]) -> FaqIndex:
@@ -59,15 +63,15 @@ class FaqIndex:
         vectoriser = TextVectoriser.fit(texts)
         return cls(sig, docs, vectoriser, vectoriser.matrix(texts), len(docs))
 
-    def extended(self, sig: tuple[object, ...], new: list[FaqDoc]) -> FaqIndex | None:
+    def extended(self, sig: tuple[object, ...], new: list[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
         """This index with `new` documents appended, or None when the vocabulary should be refitted."""
         if self.vectoriser is None or len(self.docs) + len(new) > (1 + REFIT_GROWTH) * self.fitted_on:
             return None
         if not new:
-            return FaqIndex(sig, self.docs, self.vectoriser, self.matrix, self.fitted_on)
+            return FaqIndex(sig, self.docs, self.vectoriser, self.matrix, self.fitted_on, edge)
         rows = self.vectoriser.matrix([expand(d.text) for d in new])
         return FaqIndex(sig, [*self.docs, *new], self.vectoriser, sparse.vstack([self.matrix, rows]).tocsr(),
-                        self.fitted_on)
+                        self.fitted_on, edge)
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Matches at or above the threshold; curated entries first, then by score."""
@@ -96,23 +100,35 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     if cached is not None and cached.signature == sig:
         return cached
     if cached is not None:
-        grown = await _only_additions(session, key, cached.signature, sig)
+        grown = await _only_additions(session, key, cached, sig)
         if grown is not None:
-            extended = cached.extended(sig, grown)
+            extended = cached.extended(sig, *grown)
             if extended is not None:
                 per_core[key] = extended
                 return extended
     index = FaqIndex.build(sig, await load_documents(session, key))
+    if sig[1] is not None:
+        index.edge = await _edge(session, key, sig[1])  # type: ignore[arg-type]
     per_core[key] = index
     return index
 
 
-async def _only_additions(session: AsyncSession, key: tuple[str, ...], old: tuple[object, ...],
-                          new: tuple[object, ...]) -> list[FaqDoc] | None:
-    """The documents of questions resolved since `old` when nothing else changed; else None."""
+async def _edge(session: AsyncSession, key: tuple[str, ...], last: datetime) -> frozenset[int]:
+    return frozenset(i for i, at in await resolved_since(session, key, last) if at == last)
+
+
+async def _only_additions(session: AsyncSession, key: tuple[str, ...], cached: FaqIndex,
+                          new: tuple[object, ...]) -> tuple[list[FaqDoc], frozenset[int]] | None:
+    """The documents of questions resolved since the cached index when nothing else changed (and the
+    new edge); else None."""
+    old = cached.signature
     old_count, old_last = old[0], old[1]
     if old[3:] != new[3:] or old_last is None or not isinstance(old_count, int) or not isinstance(new[0], int):
         return None
-    if new[0] <= old_count or await resolved_after(session, key, old_last) != new[0] - old_count:  # type: ignore[arg-type]
+    since = await resolved_since(session, key, old_last)  # type: ignore[arg-type]
+    added = [(i, at) for i, at in since if i not in cached.edge]
+    if new[0] <= old_count or len(added) != new[0] - old_count:
         return None  # a question reopened, or resolved again: positions changed, rebuild
-    return await load_documents(session, key, after=old_last)  # type: ignore[arg-type]
+    last = max(at for _, at in since)
+    edge = frozenset(i for i, at in since if at == last)
+    return await load_documents(session, key, only=[i for i, _ in added]), edge
