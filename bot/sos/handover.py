@@ -25,6 +25,7 @@ from bot.outbound import Outbound
 from bot.sos.assignments import open_assignments
 from bot.sos.oncall import has_rota, oncall_now, week_start
 from bot.sos.store import thread_of
+from bot.sos.weekly_steps import arm_every_space, ensure_weekly
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -33,23 +34,12 @@ KIND = "sos.handover"
 
 
 async def ensure_armed(session: AsyncSession, cfg: SpaceConfig, now: datetime) -> None:
-    pending = list((await session.execute(select(ScheduledStep).where(
-        ScheduledStep.space_id == cfg.id, ScheduledStep.kind == KIND, ScheduledStep.state == "pending"))).scalars())
     wanted = bool(cfg.sos.handover) and await has_rota(session, cfg)
-    keep = [s for s in pending if wanted and s.note == cfg.sos.handover][:1]
-    for step in pending:
-        if step not in keep:
-            step.state = "cancelled"
-    if wanted and not keep:
-        session.add(ScheduledStep(space_id=cfg.id, kind=KIND, note=cfg.sos.handover,
-                                  due_at=next_fire(cfg.sos.handover, now, cfg.timezone)))
+    await ensure_weekly(session, cfg, KIND, cfg.sos.handover, wanted, now)
 
 
 async def arm_handovers(core: Core) -> None:
-    now = core.clock.now()
-    async with core.db.transaction() as session:
-        for space in (await session.execute(select(Space).order_by(Space.id))).scalars():
-            await ensure_armed(session, core.space_config(space), now)
+    await arm_every_space(core, ensure_armed)
 
 
 async def open_questions_with_holders(session: AsyncSession, cfg: SpaceConfig) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from bot.members import members_with_role, user_ref
 from bot.outbound import Outbound
 from bot.sos.availability import absent_ids
 from bot.sos.oncall import has_rota, oncall_now, oncall_of_week, week_start
+from bot.sos.weekly_steps import arm_every_space, ensure_weekly
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -144,24 +145,13 @@ async def warn_for_absence(session: AsyncSession, core: Core, member: Member, un
 
 
 async def ensure_armed(session: AsyncSession, cfg: SpaceConfig, now: datetime) -> None:
-    pending = list((await session.execute(select(ScheduledStep).where(
-        ScheduledStep.space_id == cfg.id, ScheduledStep.kind == KIND, ScheduledStep.state == "pending"))).scalars())
     # Like the handover, the weekly check is for spaces with a rota (an absence is checked when declared).
     wanted = bool(cfg.sos.rota_check) and bool(cfg.sos.levels) and await has_rota(session, cfg)
-    keep = [s for s in pending if wanted and s.note == cfg.sos.rota_check][:1]
-    for step in pending:
-        if step not in keep:
-            step.state = "cancelled"
-    if wanted and not keep:
-        session.add(ScheduledStep(space_id=cfg.id, kind=KIND, note=cfg.sos.rota_check,
-                                  due_at=next_fire(cfg.sos.rota_check, now, cfg.timezone)))
+    await ensure_weekly(session, cfg, KIND, cfg.sos.rota_check, wanted, now)
 
 
 async def arm_rota_checks(core: Core) -> None:
-    now = core.clock.now()
-    async with core.db.transaction() as session:
-        for space in (await session.execute(select(Space).order_by(Space.id))).scalars():
-            await ensure_armed(session, core.space_config(space), now)
+    await arm_every_space(core, ensure_armed)
 
 
 @on_step(KIND)
