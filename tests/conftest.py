@@ -1,4 +1,5 @@
-"""Shared fixtures: a database URL on SQLite and on PostgreSQL, each test on a fresh database.
+"""Shared fixtures: a database URL on SQLite and on PostgreSQL, each test on a fresh database (a copy
+of one migrated template per run; `empty_database_url` for the migrations' own tests).
 
 PostgreSQL is at 127.0.0.1:5432 (trust auth). With CI=true an unreachable PostgreSQL fails the run
 instead of skipping: a green CI must mean both databases were tested.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,14 +54,70 @@ def require_postgres() -> None:
         pytest.skip(problem)
 
 
+async def _migrate(url: str) -> None:
+    from bot.db.database import Database
+
+    db = Database(url)
+    try:
+        await db.create_schema()
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head for the whole run: each test copies it instead of running
+    every migration again (the copy is what a bot finds after its first start)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the template must be one closed file, found {leftovers}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """One PostgreSQL database migrated to head for the whole run, the TEMPLATE of every test's
+    database (CREATE DATABASE … TEMPLATE copies files; running the migrations took seconds per test)."""
+    require_postgres()
+    name = f"ticebot_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(_migrate(f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"))
+        yield name
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _fresh_sqlite(tmp_path: Path, template: Path) -> str:
+    target = tmp_path / "test.db"
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database per test, on both engines."""
+    """A fresh database per test, on both engines, already migrated to head (as after a first start)."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        yield _fresh_sqlite(tmp_path, request.getfixturevalue("_sqlite_template"))
+        return
+    template = request.getfixturevalue("_pg_template")
+    name = f"ticebot_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no table at all, for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
     require_postgres()
-    name = f"ticebot_test_{uuid.uuid4().hex[:12]}"
+    name = f"ticebot_empty_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     try:
         yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
@@ -68,9 +126,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    return _fresh_sqlite(tmp_path, _sqlite_template)
 
 
 @pytest.fixture(autouse=True, scope="session")

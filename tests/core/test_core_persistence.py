@@ -162,14 +162,14 @@ async def test_small_talk_in_the_sos_channel_is_not_a_question(sqlite_url: str, 
         await app.close()
 
 
-async def test_migrations_build_exactly_the_schema_the_code_uses(database_url: str) -> None:
+async def test_migrations_build_exactly_the_schema_the_code_uses(empty_database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from bot.db.database import Database
     from bot.db.models import Base
 
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await db.create_schema()
         async with db.engine.connect() as conn:

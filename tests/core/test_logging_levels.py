@@ -43,9 +43,10 @@ async def _debug_log_of_a_scenario(caplog: pytest.LogCaptureFixture, database_ur
 
 
 async def test_at_debug_the_database_drivers_do_not_log_message_texts(caplog: pytest.LogCaptureFixture,
-                                                                       database_url: str) -> None:
+                                                                       empty_database_url: str) -> None:
+    # A first start (migrations included): the most the drivers and the bot ever log.
     apply_levels(BotConfig(log_level="DEBUG"))
-    logged = await _debug_log_of_a_scenario(caplog, database_url)
+    logged = await _debug_log_of_a_scenario(caplog, empty_database_url)
     assert any(r.levelno == logging.DEBUG for r in caplog.records), "DEBUG is on for the bot's own loggers"
     assert "Zygomatique" not in logged
     assert not [r for r in caplog.records if r.name.split(".")[0] in DATABASE_LOGGERS and r.levelno < logging.WARNING]
