@@ -11,7 +11,10 @@ Pipeline (each step exists because teachers' posts are informal and often typed 
    accents, so "élèves", "eleves" and "élève" all meet on ``elev``.
 
 Stemming is memoised per word: a post has few distinct words and a community's vocabulary is small,
-so the cache turns the stemmer (the slow part) into a dict lookup.
+so the cache turns the stemmer (the slow part) into a dict lookup. A word never seen before still
+pays the stemmer once: with PyStemmer installed (a dependency), ``snowballstemmer.stemmer`` returns
+its C build of the same Snowball algorithm, ≈ 1.4 µs a word instead of ≈ 29 µs for the pure-Python
+one (same stems: ``tests/tagging/test_stemmer.py``).
 """
 
 from __future__ import annotations
