@@ -27,21 +27,30 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 async def resolved_thread(world: World) -> None:
     """September: Alice's question about the TNI's pen, answered by Bruno, ticked by Alice."""
-    question = await world.forum_post(p.ALICE, "Alice", "Stylet du TNI",
-                                      "Mon TNI ne reconnaît plus le stylet depuis la mise à jour, que faire ?")
+    question = await world.forum_post(
+        p.ALICE, "Alice", "Stylet du TNI", "Mon TNI ne reconnaît plus le stylet depuis la mise à jour, que faire ?"
+    )
     await world.tick()
     reply = world.snowflake()
-    await world.discord.gateway("MESSAGE_CREATE", p.message(
-        reply, question, p.BRUNO, "Bruno",
-        "Ouvre le logiciel du tableau, menu Paramètres puis Calibrage, et touche les cinq croix."))
+    await world.discord.gateway(
+        "MESSAGE_CREATE",
+        p.message(
+            reply,
+            question,
+            p.BRUNO,
+            "Bruno",
+            "Ouvre le logiciel du tableau, menu Paramètres puis Calibrage, et touche les cinq croix.",
+        ),
+    )
     await world.discord.gateway("MESSAGE_REACTION_ADD", p.reaction_add(reply, question, p.ALICE, "Alice", "✅"))
     await world.tick(timedelta(days=20))
 
 
 async def test_the_askers_checkmark_on_the_suggestions_resolves_by_faq(world: World) -> None:
     await resolved_thread(world)
-    asked = await world.forum_post(p.BRUNO, "Bruno", "Stylet",
-                                   "Le stylet de mon tableau blanc interactif ne marche plus du tout, une idée ?")
+    asked = await world.forum_post(
+        p.BRUNO, "Bruno", "Stylet", "Le stylet de mon tableau blanc interactif ne marche plus du tout, une idée ?"
+    )
     await world.tick()
     ack_row = [r for r in await world.outbox() if r.template == "sos/received"][-1]
     ack = world.discord.api.messages[int(ack_row.platform_message_id)]

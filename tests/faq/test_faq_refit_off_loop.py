@@ -36,8 +36,9 @@ def held() -> AsyncIterator[HeldExecutor]:
 
 async def test_posts_and_questions_are_handled_while_the_index_is_refitted(run: Replay, held: HeldExecutor) -> None:
     # 8 resolved threads; the search at the end sees the last one (each question is searched on arrival).
-    await run.run_script(team() + "at 2026-09-07T09:00\n" + "".join(resolved(q, a) for q, a in TOPICS)
-                         + "claire dm: /faq wifi\n")
+    await run.run_script(
+        team() + "at 2026-09-07T09:00\n" + "".join(resolved(q, a) for q, a in TOPICS) + "claire dm: /faq wifi\n"
+    )
     assert run.app is not None
     indexes = faq_indexes_of(run.app.core)
     await indexes.settled()  # the refits as the index grew from 0 to 8 threads ran in the default executor
@@ -46,8 +47,10 @@ async def test_posts_and_questions_are_handled_while_the_index_is_refitted(run: 
 
     # Curating the wifi thread changes the documents (not only additions): the next search re-reads
     # them on the loop and starts a refit, which the gate holds.
-    await run.run_script("fabienne reply: /faq ajouter Wifi qui décroche en classe | Un relais wifi du référent\n"
-                         "chloe in sos: Le wifi de ma salle coupe pendant les séances\n")
+    await run.run_script(
+        "fabienne reply: /faq ajouter Wifi qui décroche en classe | Un relais wifi du référent\n"
+        "chloe in sos: Le wifi de ma salle coupe pendant les séances\n"
+    )
     await held.wait_started()
     assert indexes.refitting(("lettres",)) and held.jobs == 1
     assert indexes.current[("lettres",)].changed  # answering with the previous vocabulary meanwhile
@@ -56,8 +59,10 @@ async def test_posts_and_questions_are_handled_while_the_index_is_refitted(run: 
 
     # More events while the refit is still held: each is handled and committed, nothing waits for it.
     before = len(run.delivered)
-    await run.run_script("bruno in general: Quelqu'un a testé Framindmap avec des CM1 ?\n"
-                         "bruno in sos: Comment faire une carte mentale avec ma classe ?\n")
+    await run.run_script(
+        "bruno in general: Quelqu'un a testé Framindmap avec des CM1 ?\n"
+        "bruno in sos: Comment faire une carte mentale avec ma classe ?\n"
+    )
     assert [d.template for d in run.delivered[before:] if d.template == "sos/received"] == ["sos/received"]
     assert "Framindmap" in sent(run, "sos/received")[-1].text  # the carte mentale thread, suggested
     assert len(await rows(run, Post, Post.text == "Quelqu'un a testé Framindmap avec des CM1 ?")) == 1

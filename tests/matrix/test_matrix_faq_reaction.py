@@ -28,8 +28,13 @@ START = datetime(2026, 9, 14, 7, 0, tzinfo=UTC)
 
 def reaction(event_id: str, sender: str, target: str, key: str = "✅") -> dict[str, Any]:
     """A raw m.reaction source as a client sends it (Element's ✅ is an annotation on the message)."""
-    return {"type": "m.reaction", "event_id": event_id, "sender": sender, "origin_server_ts": 1_757_235_600_000,
-            "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}}}
+    return {
+        "type": "m.reaction",
+        "event_id": event_id,
+        "sender": sender,
+        "origin_server_ts": 1_757_235_600_000,
+        "content": {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}},
+    }
 
 
 def in_thread(root: str) -> dict[str, Any]:
@@ -71,14 +76,21 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
 async def test_the_askers_checkmark_on_the_suggestions_resolves_by_faq(bot: Bot) -> None:
     # September: Alice's question, answered by Bruno in its thread, ticked by Alice.
     await bot.see(message("$q1", "@alice:hs", "Mon TNI ne reconnaît plus le stylet depuis la mise à jour, que faire ?"))
-    await bot.see(message("$r1", "@bruno:hs", "Ouvre le logiciel du tableau, menu Paramètres puis Calibrage, "
-                          "et touche les cinq croix.", in_thread("$q1")),
-                  reaction("$x1", "@alice:hs", "$r1"))
+    await bot.see(
+        message(
+            "$r1",
+            "@bruno:hs",
+            "Ouvre le logiciel du tableau, menu Paramètres puis Calibrage, et touche les cinq croix.",
+            in_thread("$q1"),
+        ),
+        reaction("$x1", "@alice:hs", "$r1"),
+    )
     bot.clock.advance(timedelta(days=20))
 
     # October: Bruno asks the same thing; the acknowledgement in his thread suggests Alice's thread.
-    await bot.see(message("$q2", "@bruno:hs", "Le stylet de mon tableau blanc interactif ne marche plus du tout, "
-                          "une idée ?"))
+    await bot.see(
+        message("$q2", "@bruno:hs", "Le stylet de mon tableau blanc interactif ne marche plus du tout, une idée ?")
+    )
     ack_row = [r for r in await bot.rows(models.Outbox) if r.template == "sos/received"][-1]
     assert ack_row.status == "sent" and ack_row.platform_message_id
     (ack,) = [s for i, s in enumerate(bot.client.sent) if f"$sent{i}" == ack_row.platform_message_id]

@@ -49,7 +49,8 @@ def test_fold_accents_is_nfkd_without_marks_on_any_text() -> None:
              .read_text(encoding="utf-8").splitlines() if line.strip()]
     # Odd cases: marks already decomposed and out of order, several marks on one letter, ligatures,
     # compatibility forms (ﬁ, full-width, superscripts), Hangul, emoji, other scripts.
-    texts += ["e\u0301\u0327te\u0327\u0301", "ǖ ṩ ệ", "ﬁche Ｅｌèｖｅ x²", "œuvre ŒUVRE æ Æ", "한국어", "📚✅ Ωμέγα", ""]
+    texts += ["e\u0301\u0327te\u0327\u0301", "ǖ ṩ ệ", "ﬁche Ｅｌèｖｅ x²", "œuvre ŒUVRE æ Æ"]
+    texts += ["한국어", "📚✅ Ωμέγα", ""]
     rng = random.Random(0)
     alphabet = "aeiouçéèêëàâîïôöûüœæ\u0300\u0301\u0302\u0308\u0327ﬁ²Ａ한ΩÅÿ €'’-"
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
