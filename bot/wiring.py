@@ -72,10 +72,11 @@ def sos(reg: Registry) -> None:
 def faq(reg: Registry) -> None:
     """The community remembers: similar resolved questions linked when a question arrives (bot/sos asks
     bot/faq when this capability is wired), ✅ on that acknowledgement resolves it "par la FAQ", `/faq`."""
-    from bot.faq import commands, resolve
+    from bot.faq import commands, index, resolve
 
     reg.add_reaction_observers(resolve.faq_on_reaction)
     reg.add_commands(commands.faq)
+    reg.add_startup_hooks(index.prepare_faq_indexes)
 
 
 def declarations(reg: Registry) -> None:

@@ -1,34 +1,59 @@
 """The FAQ search index: TF-IDF vectors (the tagger's French representation) over a set of spaces.
 
-Built lazily on the first search of a set of spaces and kept per Core; every search first reads a
-fingerprint of the rows it depends on (`documents.signature`: small queries), so a question resolved,
-an entry edited or a member erased through another instance is seen at once. When the only change is
-newly resolved questions (the common case: every new question is searched for on arrival, and
-questions get resolved all day), their rows are read and appended with the current vocabulary; the
-vocabulary is refitted (a full rebuild) once the index has grown by a quarter, and on any other change
-(entries, erasure, a reopened question). A full rebuild on every resolution made each new question cost
-the whole space's history. Texts are expanded with the synonym groups on both sides
-(bot/faq/synonyms.py).
+Kept per Core and per set of searchable spaces; every search first reads a fingerprint of the rows it
+depends on (`documents.signature`: small queries), so a question resolved, an entry edited or a member
+erased through another instance is seen at once.
+
+What must be current, and what may lag. An index answers correctly when its *documents* are the ones
+the database holds now (which threads are resolved, the entries, their texts as they are after an
+erasure): that is what a search shows. The *vocabulary* (the terms and their IDF, fitted on the
+documents) only ranks; one fitted a few documents ago ranks nearly the same. So:
+
+* on the event loop, in the event's transaction, every search brings the documents up to date, which
+  is cheap: newly resolved questions (the common case: questions get resolved all day, and every new
+  question is searched for on arrival) are read and appended with the current vocabulary; any other
+  change (an entry added or edited, an erasure, a reopened question) re-reads the documents and
+  re-vectorises only those whose text changed;
+* the expensive part, refitting the vocabulary over every document (≈ 1 s per 500 threads), runs in
+  the build executor (`bot.tagging.builds.build_executor`, one worker thread), with no transaction
+  open, while events keep being handled; it is due once the index has grown by a quarter over the
+  documents the vocabulary was fitted on, or after a change other than additions. At most one refit
+  per set of spaces is in flight. When it is ready it replaces the current index, with the documents
+  appended meanwhile added to it; if the documents changed otherwise meanwhile, it is dropped and
+  another starts from the current ones.
+
+Only the first index of a set of spaces is fitted before it can answer: at start-up
+(`prepare_faq_indexes`, before any event), or, for a set first searched later, in the event (in the
+executor when it has more than a few documents). Texts are expanded with the synonym groups on both
+sides (bot/faq/synonyms.py).
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import Space
 from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
 from bot.faq.synonyms import expand
+from bot.faq.visibility import searchable_spaces
+from bot.tagging.builds import build_executor
 from bot.tagging.vectors import TextVectoriser
 
 if TYPE_CHECKING:
     from bot.core import Core
+
+log = logging.getLogger(__name__)
 
 # Cosine (words 0.7, character n-grams 0.3) a suggestion on arrival must reach: chosen on the tests'
 # and bench's questions so that same-topic questions pass and different topics sharing only generic
@@ -36,6 +61,10 @@ if TYPE_CHECKING:
 SUGGEST_THRESHOLD = 0.30
 SEARCH_THRESHOLD = 0.10
 REFIT_GROWTH = 0.25  # appended documents, as a share of those the vocabulary was fitted on
+# A first index this small is fitted in the event itself (≈ 0.1 s); a larger one in the executor.
+INLINE_BUILD_DOCS = 50
+
+Key = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -54,24 +83,56 @@ class FaqIndex:
     # Resolved questions at the signature's latest resolution time: a later read at that same instant
     # (a fast clock, or a fake one) must not count them as new.
     edge: frozenset[int] = frozenset()
+    changed: bool = False  # documents changed, not only added, since the vocabulary was fitted
 
     @classmethod
-    def build(cls, sig: tuple[object, ...], docs: list[FaqDoc]) -> FaqIndex:
+    def build(cls, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int] = frozenset()) -> FaqIndex:
+        """Fit the vocabulary on these documents (what the executor runs: plain data in and out)."""
         if not docs:
-            return cls(sig, [], None, None)
+            return cls(sig, [], None, None, edge=edge)
         texts = [expand(d.text) for d in docs]
         vectoriser = TextVectoriser.fit(texts)
-        return cls(sig, docs, vectoriser, vectoriser.matrix(texts), len(docs))
+        return cls(sig, list(docs), vectoriser, vectoriser.matrix(texts), len(docs), edge)
 
-    def extended(self, sig: tuple[object, ...], new: list[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
-        """This index with `new` documents appended, or None when the vocabulary should be refitted."""
-        if self.vectoriser is None or len(self.docs) + len(new) > (1 + REFIT_GROWTH) * self.fitted_on:
+    @property
+    def refit_due(self) -> bool:
+        return self.vectoriser is not None and (
+            self.changed or len(self.docs) > (1 + REFIT_GROWTH) * self.fitted_on)
+
+    def appended(self, sig: tuple[object, ...], new: Sequence[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
+        """This index with `new` documents added, vectorised with the current vocabulary (None when
+        there is no vocabulary yet)."""
+        if self.vectoriser is None:
             return None
         if not new:
-            return FaqIndex(sig, self.docs, self.vectoriser, self.matrix, self.fitted_on, edge)
+            return replace(self, signature=sig, edge=edge)
         rows = self.vectoriser.matrix([expand(d.text) for d in new])
-        return FaqIndex(sig, [*self.docs, *new], self.vectoriser, sparse.vstack([self.matrix, rows]).tocsr(),
-                        self.fitted_on, edge)
+        return replace(self, signature=sig, docs=[*self.docs, *new], edge=edge,
+                       matrix=sparse.vstack([self.matrix, rows]).tocsr())
+
+    def reloaded(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
+        """The documents as read again, with the current vocabulary: a document whose text did not
+        change keeps its row, the others are vectorised (None when there is no vocabulary yet)."""
+        if self.vectoriser is None or self.matrix is None:
+            return None
+        if not docs:
+            return FaqIndex(sig, [], None, None, edge=edge)
+        old = {d.question_id: i for i, d in enumerate(self.docs)}
+        picks: list[int] = []
+        fresh: list[FaqDoc] = []
+        for doc in docs:
+            i = old.get(doc.question_id)
+            if i is not None and self.docs[i].text == doc.text:
+                picks.append(i)
+            else:
+                picks.append(len(self.docs) + len(fresh))
+                fresh.append(doc)
+        stacked = self.matrix
+        if fresh:
+            stacked = sparse.vstack([self.matrix, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
+        changed = self.changed or bool(fresh) or len(docs) != len(self.docs)
+        return replace(self, signature=sig, docs=docs, edge=edge, changed=changed,
+                       matrix=stacked[np.asarray(picks, dtype=np.int64)])  # type: ignore[index]
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Matches at or above the threshold; curated entries first, then by score."""
@@ -88,29 +149,118 @@ class FaqIndex:
         return hits[:limit]
 
 
-_CACHE: weakref.WeakKeyDictionary[Core, dict[tuple[str, ...], FaqIndex]] = weakref.WeakKeyDictionary()
+@dataclass
+class FaqIndexes:
+    """The FAQ indexes of one Core, and their refits in flight (see the module docstring)."""
+
+    executor: Executor | None = None  # None: the shared build executor; tests inject their own
+    current: dict[Key, FaqIndex] = field(default_factory=dict)
+    _refits: dict[Key, asyncio.Future[FaqIndex]] = field(default_factory=dict)
+
+    def _submit(self, fn: Callable[..., FaqIndex], *args: Any) -> Future[FaqIndex]:
+        return (self.executor or build_executor()).submit(fn, *args)
+
+    async def first(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex:
+        """An index fitted now: there is none to answer with meanwhile."""
+        if len(docs) <= INLINE_BUILD_DOCS:
+            return FaqIndex.build(sig, docs, edge)
+        return await asyncio.wrap_future(self._submit(FaqIndex.build, sig, docs, edge))
+
+    def refitting(self, key: Key) -> bool:
+        return key in self._refits
+
+    def refit_if_due(self, key: Key, index: FaqIndex) -> None:
+        if not index.refit_due or key in self._refits:
+            return
+        pending = asyncio.wrap_future(self._submit(FaqIndex.build, index.signature, list(index.docs), index.edge))
+        self._refits[key] = pending
+
+        def done(f: asyncio.Future[FaqIndex]) -> None:
+            if self._refits.get(key) is f:
+                del self._refits[key]
+            if f.cancelled() or f.exception() is not None:
+                log.error("FAQ index refit for %s failed", key, exc_info=None if f.cancelled() else f.exception())
+                return
+            self._adopt(key, f.result())
+
+        pending.add_done_callback(done)
+
+    def _adopt(self, key: Key, refit: FaqIndex) -> None:
+        """Replace the current index by the refitted one if it holds the same documents, give or take
+        those appended since; else drop it and refit the current documents."""
+        current = self.current.get(key)
+        if current is None:
+            return
+        n = len(refit.docs)
+        merged = refit.appended(current.signature, current.docs[n:], current.edge) \
+            if current.docs[:n] == refit.docs else None
+        if merged is not None:
+            self.current[key] = current = merged
+        self.refit_if_due(key, current)
+
+    async def settled(self) -> None:
+        """Wait until no refit is in flight (tests; a clean stop)."""
+        while self._refits:
+            await asyncio.gather(*list(self._refits.values()), return_exceptions=True)
+            await asyncio.sleep(0)  # let the done-callbacks run
+
+
+def faq_indexes_of(core: Any) -> FaqIndexes:
+    """The core's FaqIndexes, created on first use (kept on the Core instance)."""
+    indexes = getattr(core, "faq_indexes", None)
+    if indexes is None:
+        indexes = FaqIndexes()
+        core.faq_indexes = indexes
+    return indexes
 
 
 async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str]) -> FaqIndex:
-    """The index over these spaces, rebuilt when the database says something changed."""
+    """The index over these spaces, with the documents the database holds now."""
     key = tuple(space_ids)
+    state = faq_indexes_of(core)
     sig = await signature(session, key)
-    per_core = _CACHE.setdefault(core, {})
-    cached = per_core.get(key)
+    cached = state.current.get(key)
     if cached is not None and cached.signature == sig:
+        state.refit_if_due(key, cached)  # a refit that failed is tried again
         return cached
+    index: FaqIndex | None = None
     if cached is not None:
         grown = await _only_additions(session, key, cached, sig)
         if grown is not None:
-            extended = cached.extended(sig, *grown)
-            if extended is not None:
-                per_core[key] = extended
-                return extended
-    index = FaqIndex.build(sig, await load_documents(session, key))
-    if sig[1] is not None:
-        index.edge = await _edge(session, key, sig[1])  # type: ignore[arg-type]
-    per_core[key] = index
+            index = _latest(state, key, cached).appended(sig, *grown)
+    if index is None:
+        docs = await load_documents(session, key)
+        edge = await _edge(session, key, sig[1]) if sig[1] is not None else frozenset()  # type: ignore[arg-type]
+        if cached is not None:
+            index = _latest(state, key, cached).reloaded(sig, docs, edge)
+        if index is None:
+            index = await state.first(sig, docs, edge)
+    state.current[key] = index
+    state.refit_if_due(key, index)
     return index
+
+
+def _latest(state: FaqIndexes, key: Key, cached: FaqIndex) -> FaqIndex:
+    """`cached`, or the refit that replaced it while this event awaited the database (same documents)."""
+    now = state.current.get(key)
+    return now if now is not None and now.signature == cached.signature else cached
+
+
+async def prepare_faq_indexes(core: Any) -> None:
+    """Fit the index of every space's searchable set before any event is handled (start-up), in the
+    executor, with no transaction open."""
+    async with core.db.transaction() as session:
+        spaces = list((await session.execute(select(Space).order_by(Space.id))).scalars())
+        keys = list(dict.fromkeys([await searchable_spaces(session, core, s) for s in spaces]))
+        loaded = []
+        for key in keys:
+            sig = await signature(session, key)
+            edge = await _edge(session, key, sig[1]) if sig[1] is not None else frozenset()  # type: ignore[arg-type]
+            loaded.append((key, sig, await load_documents(session, key), edge))
+    state = faq_indexes_of(core)
+    for key, sig, docs, edge in loaded:
+        if docs:
+            state.current[key] = await asyncio.wrap_future(state._submit(FaqIndex.build, sig, docs, edge))
 
 
 async def _edge(session: AsyncSession, key: tuple[str, ...], last: datetime) -> frozenset[int]:

@@ -43,7 +43,7 @@ from bot.tagging.model import Tagger
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TaggerBuilds", "build_tagger", "builds_of"]
+__all__ = ["TaggerBuilds", "build_executor", "build_tagger", "builds_of"]
 
 _DEFAULT_EXECUTOR: ThreadPoolExecutor | None = None
 _SHARED_LOCK = threading.RLock()  # shared() may create the default executor while holding it
@@ -58,6 +58,12 @@ def _default_executor() -> ThreadPoolExecutor:
             # One worker: builds are CPU-bound, and two at once would only slow each other and the loop.
             _DEFAULT_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-build")
         return _DEFAULT_EXECUTOR
+
+
+def build_executor() -> ThreadPoolExecutor:
+    """The process's worker for CPU-bound model builds (taggers, the FAQ index's refits): one thread,
+    so two builds never compete with each other and the event loop for the 2 cores."""
+    return _default_executor()
 
 
 def build_tagger(referential: Referential, positives: Sequence[tuple[str, str]],

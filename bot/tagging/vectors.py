@@ -152,8 +152,12 @@ class TextVectoriser:
         if len(word) >= 2 and fold_accents(word) not in STOP_WORDS:
             offset = self._n_words
             vocab = self._char_vocabulary
-            chars = np.array([offset + j for g in char_grams(word) if (j := vocab.get(g)) is not None],
-                             dtype=np.int32)
+            # The n-grams of char_grams(), in its order, looked up as they are sliced: a word met for
+            # the first time builds no tuple of them and leaves nothing in char_grams' memo.
+            padded = f" {fold_accents(word)} "
+            found = [offset + j for n in CHAR_NGRAMS for i in range(len(padded) - n + 1)
+                     if (j := vocab.get(padded[i:i + n])) is not None] if vocab else []
+            chars = np.array(found, dtype=np.int32)
             entry = (self._stem_ids.get(stem(word), -1), chars)
         self._memo[word] = entry
         return entry
