@@ -16,8 +16,9 @@ from typing import Any
 import discord
 import discord_payloads as p
 import pytest
+from discord_cli_config import discord_run_config
 from discord_server import DiscordServer
-from ticebot_process import TicebotProcess, start_ticebot, toml_string
+from ticebot_process import TicebotProcess, start_ticebot
 
 TOKEN = "e2e.Discord-Bot-Token.4f1c9b7e"
 DELAY_S = 10.0
@@ -33,30 +34,8 @@ async def server() -> AsyncIterator[DiscordServer]:
 
 
 def config(server: DiscordServer, db: Path) -> str:
-    return f"""
-[database]
-url = {toml_string(f"sqlite+aiosqlite:///{db}")}
-
-[discord]
-token_env = "TICEBOT_DISCORD_TOKEN"
-api_base = {toml_string(server.api_base)}
-
-[[spaces]]
-id = "gfp-discord"
-referential = "c2i2e"
-sos = {{ delay = "{DELAY_S:g}s" }}
-roles = {{ coordinator = ["{p.CLAIRE}"] }}
-
-[spaces.discord]
-guild = "{p.GUILD_ID}"
-sos = "{p.SOS_FORUM}"
-general = "{p.GENERAL}"
-trainers = "{p.TRAINERS}"
-
-[spaces.discord.roles]
-"{p.TRAINER_ROLE}" = "trainer"
-"Tuteurs" = "tutor"
-"""
+    return discord_run_config(server, db, delay=f"{DELAY_S:g}s", token_env="TICEBOT_DISCORD_TOKEN",
+                              tutor_role="Tuteurs")
 
 
 def dm_channel_of(server: DiscordServer, user_id: int) -> dict[str, Any] | None:

@@ -21,8 +21,9 @@ from typing import Any
 import discord
 import discord_payloads as p
 import pytest
+from discord_cli_config import discord_run_config
 from discord_server import DiscordServer
-from ticebot_process import TicebotProcess, start_ticebot, toml_string
+from ticebot_process import TicebotProcess, start_ticebot
 
 TOKEN = "e2e.Discord-Bot-Token.9a8b7c6d"
 GENERAL = p.text_channel(p.GENERAL, "general")
@@ -30,28 +31,7 @@ MINUTE = 60.0
 
 
 def config(server: DiscordServer, db: Path, delay: str) -> str:
-    return f"""
-[database]
-url = {toml_string(f"sqlite+aiosqlite:///{db}")}
-
-[discord]
-api_base = {toml_string(server.api_base)}
-
-[[spaces]]
-id = "gfp-discord"
-referential = "c2i2e"
-sos = {{ delay = "{delay}" }}
-roles = {{ coordinator = ["{p.CLAIRE}"] }}
-
-[spaces.discord]
-guild = "{p.GUILD_ID}"
-sos = "{p.SOS_FORUM}"
-general = "{p.GENERAL}"
-trainers = "{p.TRAINERS}"
-
-[spaces.discord.roles]
-"{p.TRAINER_ROLE}" = "trainer"
-"""
+    return discord_run_config(server, db, delay=delay)
 
 
 @pytest.fixture
