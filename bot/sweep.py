@@ -15,9 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.models import Member, Outbox, Post, Question, ScheduledStep
+from bot.db.models import Member, Outbox, Post, Question, ScheduledStep, Space
 from bot.hooks import StepRun
 from bot.outbox_heads import earliest_head
+from bot.sos.batch import KEY as BATCH_KEY
+from bot.sos.batch import LadderBatch
+from bot.sos.store import LADDER_KINDS
 from bot.timezones import writing_in
 
 if TYPE_CHECKING:
@@ -26,23 +29,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _BulkFailed(Exception):
+    """A handler (or the batch's final flush) failed in a batch run without savepoints."""
+
+
 async def sweep(core: Core, now: datetime, limit: int = 10_000, batch: int = 200) -> int:
     """Fire every step due at `now`, oldest first, each once.
 
-    Steps are taken in small batches per transaction (commits dominate the cost of a catch-up after
-    downtime); each step runs in its own savepoint so one failing handler does not undo the others.
+    A batch first runs without a savepoint per step, its reads and its deferred UPDATEs shared
+    (`bot/sos/batch.py`): two statements per step saved, and the rows it writes go out in a few
+    multi-row statements at the end. When any handler fails, that transaction is rolled back whole
+    (nothing of it was written) and the batch runs again the careful way: a savepoint per step, so the
+    failing step alone is marked failed and the others fire. The retry takes the steps afresh under
+    the same lock, so a step still fires exactly once.
     """
     fired = 0
     while fired < limit:
         size = min(batch, limit - fired)
-        count = await core.db.run_with_retry(lambda s, size=size: _fire_batch(core, s, now, size))
+        try:
+            count = await core.db.run_with_retry(lambda s, size=size: _fire_batch_bulk(core, s, now, size))
+        except _BulkFailed:
+            count = await core.db.run_with_retry(lambda s, size=size: _fire_batch(core, s, now, size))
         if not count:
             break
         fired += count
     return fired
 
 
-async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+async def _take(core: Core, session: AsyncSession, now: datetime, batch: int) -> list[ScheduledStep]:
     query = (
         select(ScheduledStep)
         .where(ScheduledStep.state == "pending", ScheduledStep.due_at <= now)
@@ -51,7 +65,62 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
     )
     if core.db.is_postgres:
         query = query.with_for_update(skip_locked=True)
-    steps = list((await session.execute(query)).scalars())
+    return list((await session.execute(query)).scalars())
+
+
+def _one_per_question(steps: list[ScheduledStep]) -> list[ScheduledStep]:
+    """The steps up to a question's second one, which waits for the next batch: a batch's shared reads
+    of a question are then right for the one handler that uses them (locked rows left over are
+    released at the commit and taken by the next batch)."""
+    seen: set[int] = set()
+    for i, step in enumerate(steps):
+        if step.question_id is not None:
+            if step.question_id in seen:
+                return steps[:i]
+            seen.add(step.question_id)
+    return steps
+
+
+async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+    steps = _one_per_question(await _take(core, session, now, batch))
+    preloaded = await _preload(session, steps)  # held: the session's identity map keeps rows weakly
+    shared = LadderBatch(now)
+    await shared.load(session, [q for q in preloaded if isinstance(q, Question) and q.status == "open"])
+    session.info[BATCH_KEY] = shared
+    zones: dict[str, tuple[Space | None, str]] = {}  # each space (held) and its zone, once per batch
+    try:
+        for step in steps:
+            step.state, step.fired_at = "done", now
+            handler = core.registry.step_handlers.get(step.kind)
+            if handler is None:
+                log.error("no handler for step kind %s", step.kind)
+                continue
+            if step.space_id not in zones:
+                space = await core.config_rows.space(session, step.space_id)
+                zones[step.space_id] = (space, core.space_config(space).timezone if space is not None
+                                        else core.default_timezone)
+            zone = zones[step.space_id][1]
+            try:
+                with writing_in(zone):
+                    await handler(StepRun(core=core, session=session, step=step, now=now))
+            except Exception as exc:
+                log.info("step %s (%s) failed in a batch; the batch runs again step by step", step.id, step.kind)
+                raise _BulkFailed from exc
+            if step.kind not in LADDER_KINDS:
+                shared.stale = True  # it may have changed people's rows: read them again from here on
+        try:
+            await shared.finish(session)
+        except Exception as exc:
+            raise _BulkFailed from exc
+    finally:
+        session.info.pop(BATCH_KEY, None)
+    del preloaded
+    return len(steps)
+
+
+async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+    """The careful way, after a failure in the batch: a savepoint per step."""
+    steps = await _take(core, session, now, batch)
     preloaded = await _preload(session, steps)  # held: the session's identity map keeps rows weakly
     for step in steps:
         step.state, step.fired_at = "done", now

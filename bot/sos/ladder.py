@@ -17,7 +17,7 @@ from bot.config import SpaceConfig
 from bot.db.models import Member, Post, Question, ScheduledStep, Space
 from bot.hooks import StepHandler, StepRun, on_step
 from bot.outbound import Outbound
-from bot.sos.assignments import expire_offers
+from bot.sos import batch
 from bot.sos.deadlines import add_time
 from bot.sos.levels import LevelRun, act
 from bot.sos.plan import defer_if_quiet, due_after_trigger, latest_starts, timeout_of, waking_for
@@ -40,8 +40,10 @@ def schedule_ladder(session: AsyncSession, cfg: SpaceConfig, question: Question,
 
 def _schedule(session: AsyncSession, cfg: SpaceConfig, question: Question, index: int, loop: int,
               due: datetime) -> None:
-    session.add(ScheduledStep(space_id=question.space_id, kind=cfg.sos.levels[index].kind,
-                              question_id=question.id, due_at=due, note=f"{index}:{loop}"))
+    step = ScheduledStep(space_id=question.space_id, kind=cfg.sos.levels[index].kind,
+                         question_id=question.id, due_at=due, note=f"{index}:{loop}")
+    session.add(step)
+    batch.armed(session, step)
 
 
 def next_level(cfg: SpaceConfig, index: int, loop: int) -> tuple[int, int] | None:
@@ -109,8 +111,9 @@ async def fire(run: StepRun) -> None:
         return
     # One pending level per question: this one arms the next (rungs of an earlier version, all armed at
     # once, are folded into the policy here).
-    await cancel_steps(run.session, question.id, LEVEL_KINDS)
-    await expire_offers(run.session, question.id, run.now)
+    # In a sweep batch both UPDATEs are sent once for the whole batch (bot/sos/batch.py).
+    await batch.cancel_levels(run.session, question.id)
+    await batch.expire_offers(run.session, question.id, run.now)
     out = Outbound(run.session, run.now, space.language)
     late = run.step.due_at if run.now - run.step.due_at > LATE_AFTER else None
     text = await question_text(run.session, question)
