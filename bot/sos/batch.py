@@ -25,7 +25,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, Post, Question, Role, ScheduledStep, Tag
+from bot.db.bulk_insert import insert_rows, take_new
+from bot.db.models import Escalation, Member, Outbox, Post, Question, Role, ScheduledStep, Tag
 from bot.db.sos_models import Assignment
 from bot.members import members_with_role
 from bot.sos.assignments import expire_offers as expire_offers_now
@@ -105,10 +106,13 @@ class LadderBatch:
             self._authors = list((await session.execute(select(Member).where(Member.id.in_(authors)))).scalars())
 
     async def finish(self, session: AsyncSession) -> None:
-        """The deferred UPDATEs, after a flush so that this batch's own rows have their ids."""
-        await session.flush()
+        """The deferred UPDATEs, then the batch's new outbox, escalation and step rows in multi-row
+        INSERTs (`bot/db/bulk_insert.py`): the UPDATEs cannot touch rows inserted after them."""
+        new_rows = take_new(session, (Outbox, Escalation, ScheduledStep))
+        await session.flush()  # the rest: the fired steps marked done, questions, offers
         if self.cancel_levels_of:
-            mine = [s.id for s in self.armed if s.question_id in self.cancel_levels_of]
+            # Armed in this batch and flushed early (a query's autoflush): they stay pending.
+            mine = [s.id for s in self.armed if s.id is not None and s.question_id in self.cancel_levels_of]
             query = update(ScheduledStep).where(
                 ScheduledStep.question_id.in_(self.cancel_levels_of), ScheduledStep.state == "pending",
                 ScheduledStep.kind.in_(LEVEL_KINDS))
@@ -120,6 +124,7 @@ class LadderBatch:
             await session.execute(
                 update(Assignment).where(Assignment.id.in_(ids), Assignment.state == "offered")
                 .values(state="expired", ended_at=self.now).execution_options(synchronize_session=False))
+        await insert_rows(session, new_rows)
 
 
 def current(session: AsyncSession) -> LadderBatch | None:
