@@ -85,11 +85,11 @@ async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, bat
     steps = _one_per_question(await _take(core, session, now, batch))
     preloaded = await _preload(session, steps)  # held: the session's identity map keeps rows weakly
     shared = LadderBatch(now)
-    await shared.load(session, [q for q in preloaded if isinstance(q, Question) and q.status == "open"])
+    await shared.load(session, _open_questions(preloaded, steps))
     session.info[BATCH_KEY] = shared
     zones: dict[str, tuple[Space | None, str]] = {}  # each space (held) and its zone, once per batch
     try:
-        for step in steps:
+        for i, step in enumerate(steps):
             step.state, step.fired_at = "done", now
             handler = core.registry.step_handlers.get(step.kind)
             if handler is None:
@@ -100,14 +100,17 @@ async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, bat
                 zones[step.space_id] = (space, core.space_config(space).timezone if space is not None
                                         else core.default_timezone)
             zone = zones[step.space_id][1]
+            other = step.kind not in LADDER_KINDS
             try:
+                if other:  # it sees the database as the careful way leaves it
+                    await shared.finish(session)
                 with writing_in(zone):
                     await handler(StepRun(core=core, session=session, step=step, now=now))
             except Exception as exc:
                 log.info("step %s (%s) failed in a batch; the batch runs again step by step", step.id, step.kind)
                 raise _BulkFailed from exc
-            if step.kind not in LADDER_KINDS:
-                shared.stale = True  # it may have changed people's rows: read them again from here on
+            if other:  # it may have changed people's rows: the rest of the batch reads them again
+                await shared.load(session, _open_questions(preloaded, steps[i + 1:]))
         try:
             await shared.finish(session)
         except Exception as exc:
@@ -116,6 +119,12 @@ async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, bat
         session.info.pop(BATCH_KEY, None)
     del preloaded
     return len(steps)
+
+
+def _open_questions(preloaded: list[object], steps: list[ScheduledStep]) -> list[Question]:
+    """The open questions of `steps`, among the rows `_preload` read."""
+    ids = {s.question_id for s in steps if s.question_id is not None}
+    return [q for q in preloaded if isinstance(q, Question) and q.id in ids and q.status == "open"]
 
 
 async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:

@@ -8,8 +8,8 @@ once at the end of the batch.
 Why the answers stay exact:
 - A batch holds at most one step per question (the sweep cuts the batch at a question's second step),
   so a question's rows are read and changed by one handler only.
-- People's rows (roles, erasure) do not change in a ladder handler; after any other kind of step runs
-  in the batch, the cache is dropped (`stale`) and the handlers read the database again as before.
+- People's rows (roles, erasure) do not change in a ladder handler. Any other kind of step (a purge, a
+  digest) runs after the deferred writes so far are done, and the reads are made again after it.
 - The deferred UPDATEs repeat their condition (`state = 'pending'` / `'offered'`) when they run, and
   exclude what this batch itself created, so they cancel what the immediate UPDATE would have cancelled.
 Outside a sweep batch (events, commands, tests calling handlers) every function here is the plain query.
@@ -40,7 +40,6 @@ KEY = "ticebot.sweep_batch"
 @dataclass
 class LadderBatch:
     now: datetime
-    stale: bool = False  # another kind of step ran: read the database again
     loaded: set[int] = field(default_factory=set)  # the batch's questions (one step each)
     peer_replies: dict[int, Post | None] = field(default_factory=dict)  # question id → latest candidate
     tags: dict[int, list[str]] = field(default_factory=dict)  # question post id → its tag codes
@@ -55,9 +54,11 @@ class LadderBatch:
     async def load(self, session: AsyncSession, questions: Iterable[Question]) -> None:
         """One query each for the batch's peer replies (with their authors), tags, staff and offers."""
         qs = list(questions)
+        # Called again after another kind of step ran (it may have changed people's rows): start afresh.
+        self.loaded, self.peer_replies, self.tags, self.staff, self.offered = {q.id for q in qs}, {}, {}, {}, {}
+        self.role_members, self._authors = {}, []
         if not qs:
             return
-        self.loaded = {q.id for q in qs}
         spaces = {q.space_id for q in qs}
         staff: dict[str, set[int]] = defaultdict(set)
         for space_id, member_id in (await session.execute(
@@ -107,7 +108,9 @@ class LadderBatch:
 
     async def finish(self, session: AsyncSession) -> None:
         """The deferred UPDATEs, then the batch's new outbox, escalation and step rows in multi-row
-        INSERTs (`bot/db/bulk_insert.py`): the UPDATEs cannot touch rows inserted after them."""
+        INSERTs (`bot/db/bulk_insert.py`): the UPDATEs cannot touch rows inserted after them. Run at the
+        end of the batch, and before any other kind of step, which then finds the database as if each
+        step had written its rows itself."""
         new_rows = take_new(session, (Outbox, Escalation, ScheduledStep))
         await session.flush()  # the rest: the fired steps marked done, questions, offers
         if self.cancel_levels_of:
@@ -125,11 +128,12 @@ class LadderBatch:
                 update(Assignment).where(Assignment.id.in_(ids), Assignment.state == "offered")
                 .values(state="expired", ended_at=self.now).execution_options(synchronize_session=False))
         await insert_rows(session, new_rows)
+        self.cancel_levels_of, self.expire_offers_of, self.armed = set(), set(), []
 
 
 def current(session: AsyncSession) -> LadderBatch | None:
     batch = session.info.get(KEY)
-    return batch if isinstance(batch, LadderBatch) and not batch.stale else None
+    return batch if isinstance(batch, LadderBatch) else None
 
 
 async def cancel_levels(session: AsyncSession, question_id: int) -> None:

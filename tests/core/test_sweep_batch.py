@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from core_support import START, make_app, question
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db.models import Escalation, Outbox, ScheduledStep
 from bot.hooks import StepRun
@@ -54,8 +54,8 @@ async def test_a_failing_step_in_a_batch_fails_alone_and_the_others_fire_once(da
 
         app.core.registry.step_handlers["test.boom"] = boom
         nudge_due = START + timedelta(days=1)
-        async with app.db.transaction() as s:  # due amid the nudges: the batch holds both kinds
-            s.add(ScheduledStep(space_id="demo", kind="test.boom", due_at=nudge_due - timedelta(minutes=1)))
+        async with app.db.transaction() as s:  # due after the nudges, in their batch
+            s.add(ScheduledStep(space_id="demo", kind="test.boom", due_at=nudge_due + timedelta(minutes=1)))
         clock.advance(timedelta(days=1, hours=1))
         await app.core.sweep()
         assert await _state(app, "test.boom") == ["failed"]
@@ -112,5 +112,39 @@ async def test_steps_of_one_question_due_together_fire_in_order_across_batches(d
         got = [a.template for a in adapter.core_sent() if getattr(a, "template", "").startswith("sos/")]
         assert got.count("sos/breach_thread") == 3
         assert got.count("sos/nudge") == 3
+    finally:
+        await app.close()
+
+
+async def test_another_kind_of_step_in_a_batch_sees_what_the_steps_before_it_wrote(database_url: str) -> None:
+    app, _adapter, clock = await make_app(database_url)
+    try:
+        for n in range(3):
+            await app.submit(question(f"ev-{n}", msg=f"q{n}"))
+        async with app.db.transaction() as s:  # rungs of an earlier version: all armed at once
+            await s.execute(update(ScheduledStep).where(ScheduledStep.kind.like("sos.%")).values(state="cancelled"))
+            for q in (1, 2, 3):
+                for kind, days in (("sos.nudge", 1), ("sos.referent", 2)):
+                    s.add(ScheduledStep(space_id="demo", kind=kind, question_id=q, due_at=START + timedelta(days=days)))
+        seen: list[tuple[int, list[int]]] = []
+
+        async def look(run: StepRun) -> None:
+            # What a purge or a report would read in the middle of a catch-up.
+            nudges = await run.session.scalar(select(func.count()).select_from(Outbox)
+                                              .where(Outbox.template == "sos/nudge"))
+            levels = (await run.session.execute(
+                select(func.count()).select_from(ScheduledStep)
+                .where(ScheduledStep.state == "pending", ScheduledStep.kind.in_(LEVEL_KINDS))
+                .group_by(ScheduledStep.question_id).order_by(ScheduledStep.question_id))).scalars()
+            seen.append((int(nudges or 0), list(levels)))
+
+        app.core.registry.step_handlers["test.look"] = look
+        async with app.db.transaction() as s:  # due after the three nudges, in the same batch
+            s.add(ScheduledStep(space_id="demo", kind="test.look", due_at=START + timedelta(days=1, minutes=1)))
+        clock.advance(timedelta(days=1, hours=1))
+        await app.core.sweep()
+        # Each question's old referent rung was cancelled by its nudge (one level pending, the next one).
+        assert seen == [(3, [1, 1, 1])]
+        assert await _next_levels(app) == [1, 1, 1]
     finally:
         await app.close()
