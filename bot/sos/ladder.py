@@ -92,17 +92,17 @@ def _parse_note(step: ScheduledStep, cfg: SpaceConfig) -> tuple[int, int] | None
 
 
 async def question_text(session: AsyncSession, question: Question) -> str:
-    post = await session.get(Post, question.post_id)
+    post = await batch.get(session, Post, question.post_id)
     text = (post.text or "") if post else ""
     return question.title or (text[:280] + ("…" if len(text) > 280 else ""))
 
 
 async def fire(run: StepRun) -> None:
-    question = await run.session.get(Question, run.step.question_id)
+    question = await batch.get(run.session, Question, run.step.question_id)
     if question is None or question.status != "open" or question.claimed_by_id is not None:
         return  # answered, or held by a claim (whose chase re-arms the policy if it lapses)
-    space = await run.session.get(Space, question.space_id)
-    asker = await run.session.get(Member, question.asker_id)
+    space = await batch.get(run.session, Space, question.space_id)
+    asker = await batch.get(run.session, Member, question.asker_id)
     if space is None or asker is None:
         return
     cfg = run.core.space_config(space)
