@@ -69,16 +69,25 @@ async def _take(core: Core, session: AsyncSession, now: datetime, batch: int) ->
 
 
 def _one_per_question(steps: list[ScheduledStep]) -> list[ScheduledStep]:
-    """The steps up to a question's second one, which waits for the next batch: a batch's shared reads
-    of a question are then right for the one handler that uses them (locked rows left over are
-    released at the commit and taken by the next batch)."""
+    """At most one step per question: a question's next step waits for the next batch, so that the
+    batch's shared reads of a question are right for the one handler that uses them. Its later steps
+    wait too (a question's steps keep their order), and so does any step without a question after it
+    (a digest or a purge sees the state that every step due before it left). Other questions' steps
+    go on filling the batch; locked rows left over are released at the commit and taken next."""
     seen: set[int] = set()
-    for i, step in enumerate(steps):
-        if step.question_id is not None:
-            if step.question_id in seen:
-                return steps[:i]
+    kept: list[ScheduledStep] = []
+    waiting = False
+    for step in steps:
+        if step.question_id is None:
+            if waiting:
+                break
+        elif step.question_id in seen:
+            waiting = True
+            continue
+        else:
             seen.add(step.question_id)
-    return steps
+        kept.append(step)
+    return kept
 
 
 async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
