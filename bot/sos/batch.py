@@ -25,10 +25,11 @@ from typing import TypeVar
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.util import identity_key
 
 from bot.db.bulk_insert import insert_rows, take_new
-from bot.db.models import Escalation, Member, Outbox, Post, Question, Role, ScheduledStep, Tag
+from bot.db.models import Declaration, Escalation, Member, Outbox, Post, Question, Role, ScheduledStep, Tag
 from bot.db.sos_models import Assignment
 from bot.members import members_with_role
 from bot.sos.assignments import expire_offers as expire_offers_now
@@ -49,6 +50,7 @@ class LadderBatch:
     staff: dict[str, set[int]] = field(default_factory=dict)  # space → tutors, formateurs, coordinators
     offered: dict[int, list[int]] = field(default_factory=dict)  # question id → its offered assignments
     role_members: dict[tuple[str, str], list[Member]] = field(default_factory=dict)
+    validated: list[tuple[str, str, Member]] = field(default_factory=list)  # (space, code, person), in order
     cancel_levels_of: set[int] = field(default_factory=set)  # questions whose older level steps end
     expire_offers_of: set[int] = field(default_factory=set)
     armed: list[ScheduledStep] = field(default_factory=list)  # level steps armed in this batch
@@ -59,7 +61,7 @@ class LadderBatch:
         qs = list(questions)
         # Called again after another kind of step ran (it may have changed people's rows): start afresh.
         self.loaded, self.peer_replies, self.tags, self.staff, self.offered = {q.id for q in qs}, {}, {}, {}, {}
-        self.role_members, self._authors = {}, []
+        self.role_members, self._authors, self.validated = {}, [], []
         if not qs:
             return
         spaces = {q.space_id for q in qs}
@@ -75,6 +77,7 @@ class LadderBatch:
                                                     Tag.removed.is_(False)))).tuples():
             tags[post_id].append(code)
         self.tags = {q.post_id: tags[q.post_id] for q in qs}
+        await self._load_validated(session, qs)
         offered: dict[int, list[int]] = defaultdict(list)
         for assignment_id, question_id in (await session.execute(
                 select(Assignment.id, Assignment.question_id)
@@ -82,6 +85,22 @@ class LadderBatch:
             offered[question_id].append(assignment_id)
         self.offered = dict(offered)
         await self._load_replies(session, qs)
+
+    async def _load_validated(self, session: AsyncSession, qs: list[Question]) -> None:
+        """The consenting people with a validated competence among the tagged questions' codes."""
+        codes = {c for q in qs for c in self.tags.get(q.post_id, ())}
+        spaces = {q.space_id for q in qs if self.tags.get(q.post_id)}
+        if not codes:
+            return
+        rows = (await session.execute(
+            select(Declaration.id, Declaration.space_id, Declaration.code, Declaration.updated_at, Member)
+            .join(Member, Declaration.member_id == Member.id)
+            .where(Declaration.space_id.in_(spaces), Declaration.state == "validated", Declaration.code.in_(codes),
+                   Member.erased_at.is_(None), Member.consent_public.is_(True)))).tuples()
+        # `resource_persons` orders by the declaration's last change, newest first (ties: oldest row).
+        ordered = sorted(rows, key=lambda r: r[0])
+        ordered.sort(key=lambda r: r[3], reverse=True)
+        self.validated = [(space_id, code, member) for _id, space_id, code, _at, member in ordered]
 
     async def _load_replies(self, session: AsyncSession, qs: list[Question]) -> None:
         # Grouped by channel so that each query uses the thread index (platform, channel, root).
@@ -146,6 +165,18 @@ async def get(session: AsyncSession, model: type[T], pk: object) -> T | None:
     return await session.get(model, pk)
 
 
+# The question columns a level's firing may change. Written together for every question of a batch,
+# the flush sends the batch's question UPDATEs as one executemany instead of one UPDATE per run of
+# questions with the same changed columns (a third of the nudges also stamp `asker_asked_at`).
+QUESTION_COLUMNS = ("policy_level", "policy_loop", "asker_asked_at")
+
+
+def same_update(session: AsyncSession, question: Question) -> None:
+    if current(session) is not None:
+        for column in QUESTION_COLUMNS:
+            flag_modified(question, column)
+
+
 def current(session: AsyncSession) -> LadderBatch | None:
     batch = session.info.get(KEY)
     return batch if isinstance(batch, LadderBatch) else None
@@ -183,15 +214,21 @@ async def peer_reply(session: AsyncSession, question: Question) -> Post | None:
 
 
 async def nudge_people(session: AsyncSession, question: Question, limit: int = 3) -> list[Member]:
-    """`resource_persons(peers_only=True)`: with no tags on the question, from the batch's reads."""
+    """`resource_persons(peers_only=True)` from the batch's reads: the same people in the same order."""
     batch = current(session)
     codes = None if batch is None else batch.tags.get(question.post_id)
-    if batch is None or codes is None or codes or question.space_id not in batch.staff:
+    if batch is None or codes is None or question.space_id not in batch.staff:
         return await resource_persons(session, question, limit=limit, peers_only=True)
-    key = (question.space_id, "resource")
-    if key not in batch.role_members:
-        batch.role_members[key] = await members_with_role(session, question.space_id, "resource")
+    chosen: list[Member] = []
+    for space_id, code, member in batch.validated if codes else ():
+        if space_id == question.space_id and code in codes and member.id != question.asker_id \
+                and member not in chosen:
+            chosen.append(member)
+    if len(chosen) < limit:
+        key = (question.space_id, "resource")
+        if key not in batch.role_members:
+            batch.role_members[key] = await members_with_role(session, question.space_id, "resource")
+        chosen += [m for m in batch.role_members[key]
+                   if m.id != question.asker_id and m.erased_at is None and m not in chosen]
     staff = batch.staff[question.space_id]
-    chosen = [m for m in batch.role_members[key]
-              if m.id != question.asker_id and m.erased_at is None and m.id not in staff]
-    return chosen[:limit]
+    return [m for m in chosen if m.id not in staff][:limit]

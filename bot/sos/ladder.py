@@ -127,6 +127,7 @@ async def fire(run: StepRun) -> None:
                               level, text)):
             break
         current = next_level(cfg, index, loop)  # nobody to reach here: the next level, at once
+    batch.same_update(run.session, question)
     if current is None:
         return
     level = cfg.sos.levels[current[0]]
