@@ -1,12 +1,12 @@
 """What a sweep batch reads once for all its ladder steps, and writes once for all of them.
 
 Firing 1,000 due rungs used to cost ~13 statements each (issue 17): the cancel of the question's other
-level steps, its open offers, its latest peer reply, its tags, the space's volunteers and staff. In a
-batch (`bot/sweep.py`) these are read in one query per batch, and the two per-step UPDATEs are sent
-once at the end of the batch.
+level steps, its open offers, its latest peer reply, its tags and validated competences, the space's
+volunteers and staff. In a batch (`bot/sweep.py`) these are read in one query per batch, the two
+per-step UPDATEs are sent once at the end of the batch, and the new rows in multi-row INSERTs.
 
 Why the answers stay exact:
-- A batch holds at most one step per question (the sweep cuts the batch at a question's second step),
+- A batch holds at most one step per question (a question's second step waits for the next batch),
   so a question's rows are read and changed by one handler only.
 - People's rows (roles, erasure) do not change in a ladder handler. Any other kind of step (a purge, a
   digest) runs after the deferred writes so far are done, and the reads are made again after it.
