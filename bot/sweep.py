@@ -40,8 +40,9 @@ async def sweep(core: Core, now: datetime, limit: int = 10_000, batch: int = 200
     (`bot/sos/batch.py`): two statements per step saved, and the rows it writes go out in a few
     multi-row statements at the end. When any handler fails, that transaction is rolled back whole
     (nothing of it was written) and the batch runs again the careful way: a savepoint per step, so the
-    failing step alone is marked failed and the others fire. The retry takes the steps afresh under
-    the same lock, so a step still fires exactly once.
+    failing step alone is marked failed and the others fire. The retry takes the due steps afresh
+    with the same lock: a step another instance took meanwhile is fired there, so each step still
+    fires exactly once.
     """
     fired = 0
     while fired < limit:
