@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 # "min" before "m": the regex takes the first alternative that matches, and "5min" must not stop at "5m".
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|w|d|h|m|s)", re.IGNORECASE)
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 
 
+@lru_cache(maxsize=1024)  # a config's few durations are read for every step a sweep fires (issue 17)
 def parse_duration(text: str) -> timedelta:
     """Parse a compact duration; raises ValueError with an example of the right form."""
     cleaned = text.strip().lstrip("+").replace(" ", "")

@@ -15,9 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.models import Member, Outbox, Post, Question, ScheduledStep
+from bot.db.models import Member, Outbox, Post, Question, ScheduledStep, Space
 from bot.hooks import StepRun
 from bot.outbox_heads import earliest_head
+from bot.sos.batch import KEY as BATCH_KEY
+from bot.sos.batch import LadderBatch
+from bot.sos.store import LADDER_KINDS
 from bot.timezones import writing_in
 
 if TYPE_CHECKING:
@@ -26,23 +29,35 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _BulkFailed(Exception):
+    """A handler (or the batch's final flush) failed in a batch run without savepoints."""
+
+
 async def sweep(core: Core, now: datetime, limit: int = 10_000, batch: int = 200) -> int:
     """Fire every step due at `now`, oldest first, each once.
 
-    Steps are taken in small batches per transaction (commits dominate the cost of a catch-up after
-    downtime); each step runs in its own savepoint so one failing handler does not undo the others.
+    A batch first runs without a savepoint per step, its reads and its deferred UPDATEs shared
+    (`bot/sos/batch.py`): two statements per step saved, and the rows it writes go out in a few
+    multi-row statements at the end. When any handler fails, that transaction is rolled back whole
+    (nothing of it was written) and the batch runs again the careful way: a savepoint per step, so the
+    failing step alone is marked failed and the others fire. The retry takes the due steps afresh
+    with the same lock: a step another instance took meanwhile is fired there, so each step still
+    fires exactly once.
     """
     fired = 0
     while fired < limit:
         size = min(batch, limit - fired)
-        count = await core.db.run_with_retry(lambda s, size=size: _fire_batch(core, s, now, size))
+        try:
+            count = await core.db.run_with_retry(lambda s, size=size: _fire_batch_bulk(core, s, now, size))
+        except _BulkFailed:
+            count = await core.db.run_with_retry(lambda s, size=size: _fire_batch(core, s, now, size))
         if not count:
             break
         fired += count
     return fired
 
 
-async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+async def _take(core: Core, session: AsyncSession, now: datetime, batch: int) -> list[ScheduledStep]:
     query = (
         select(ScheduledStep)
         .where(ScheduledStep.state == "pending", ScheduledStep.due_at <= now)
@@ -51,7 +66,80 @@ async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: i
     )
     if core.db.is_postgres:
         query = query.with_for_update(skip_locked=True)
-    steps = list((await session.execute(query)).scalars())
+    return list((await session.execute(query)).scalars())
+
+
+def _one_per_question(steps: list[ScheduledStep]) -> list[ScheduledStep]:
+    """At most one step per question: a question's next step waits for the next batch, so that the
+    batch's shared reads of a question are right for the one handler that uses them. Its later steps
+    wait too (a question's steps keep their order), and so does any step without a question after it
+    (a digest or a purge sees the state that every step due before it left). Other questions' steps
+    go on filling the batch; locked rows left over are released at the commit and taken next."""
+    seen: set[int] = set()
+    kept: list[ScheduledStep] = []
+    waiting = False
+    for step in steps:
+        if step.question_id is None:
+            if waiting:
+                break
+        elif step.question_id in seen:
+            waiting = True
+            continue
+        else:
+            seen.add(step.question_id)
+        kept.append(step)
+    return kept
+
+
+async def _fire_batch_bulk(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+    steps = _one_per_question(await _take(core, session, now, batch))
+    preloaded = await _preload(session, steps)  # held: the session's identity map keeps rows weakly
+    shared = LadderBatch(now)
+    await shared.load(session, _open_questions(preloaded, steps))
+    session.info[BATCH_KEY] = shared
+    zones: dict[str, tuple[Space | None, str]] = {}  # each space (held) and its zone, once per batch
+    try:
+        for i, step in enumerate(steps):
+            step.state, step.fired_at = "done", now
+            handler = core.registry.step_handlers.get(step.kind)
+            if handler is None:
+                log.error("no handler for step kind %s", step.kind)
+                continue
+            if step.space_id not in zones:
+                space = await core.config_rows.space(session, step.space_id)
+                zones[step.space_id] = (space, core.space_config(space).timezone if space is not None
+                                        else core.default_timezone)
+            zone = zones[step.space_id][1]
+            other = step.kind not in LADDER_KINDS
+            try:
+                if other:  # it sees the database as the careful way leaves it
+                    await shared.finish(session)
+                with writing_in(zone):
+                    await handler(StepRun(core=core, session=session, step=step, now=now))
+            except Exception as exc:
+                log.info("step %s (%s) failed in a batch; the batch runs again step by step", step.id, step.kind)
+                raise _BulkFailed from exc
+            if other:  # it may have changed people's rows: the rest of the batch reads them again
+                await shared.load(session, _open_questions(preloaded, steps[i + 1:]))
+        try:
+            await shared.finish(session)
+        except Exception as exc:
+            raise _BulkFailed from exc
+    finally:
+        session.info.pop(BATCH_KEY, None)
+    del preloaded
+    return len(steps)
+
+
+def _open_questions(preloaded: list[object], steps: list[ScheduledStep]) -> list[Question]:
+    """The open questions of `steps`, among the rows `_preload` read."""
+    ids = {s.question_id for s in steps if s.question_id is not None}
+    return [q for q in preloaded if isinstance(q, Question) and q.id in ids and q.status == "open"]
+
+
+async def _fire_batch(core: Core, session: AsyncSession, now: datetime, batch: int) -> int:
+    """The careful way, after a failure in the batch: a savepoint per step."""
+    steps = await _take(core, session, now, batch)
     preloaded = await _preload(session, steps)  # held: the session's identity map keeps rows weakly
     for step in steps:
         step.state, step.fired_at = "done", now

@@ -17,7 +17,7 @@ from bot.config import SpaceConfig
 from bot.db.models import Member, Post, Question, ScheduledStep, Space
 from bot.hooks import StepHandler, StepRun, on_step
 from bot.outbound import Outbound
-from bot.sos.assignments import expire_offers
+from bot.sos import batch
 from bot.sos.deadlines import add_time
 from bot.sos.levels import LevelRun, act
 from bot.sos.plan import defer_if_quiet, due_after_trigger, latest_starts, timeout_of, waking_for
@@ -40,8 +40,10 @@ def schedule_ladder(session: AsyncSession, cfg: SpaceConfig, question: Question,
 
 def _schedule(session: AsyncSession, cfg: SpaceConfig, question: Question, index: int, loop: int,
               due: datetime) -> None:
-    session.add(ScheduledStep(space_id=question.space_id, kind=cfg.sos.levels[index].kind,
-                              question_id=question.id, due_at=due, note=f"{index}:{loop}"))
+    step = ScheduledStep(space_id=question.space_id, kind=cfg.sos.levels[index].kind,
+                         question_id=question.id, due_at=due, note=f"{index}:{loop}")
+    session.add(step)
+    batch.armed(session, step)
 
 
 def next_level(cfg: SpaceConfig, index: int, loop: int) -> tuple[int, int] | None:
@@ -90,17 +92,17 @@ def _parse_note(step: ScheduledStep, cfg: SpaceConfig) -> tuple[int, int] | None
 
 
 async def question_text(session: AsyncSession, question: Question) -> str:
-    post = await session.get(Post, question.post_id)
+    post = await batch.get(session, Post, question.post_id)
     text = (post.text or "") if post else ""
     return question.title or (text[:280] + ("…" if len(text) > 280 else ""))
 
 
 async def fire(run: StepRun) -> None:
-    question = await run.session.get(Question, run.step.question_id)
+    question = await batch.get(run.session, Question, run.step.question_id)
     if question is None or question.status != "open" or question.claimed_by_id is not None:
         return  # answered, or held by a claim (whose chase re-arms the policy if it lapses)
-    space = await run.session.get(Space, question.space_id)
-    asker = await run.session.get(Member, question.asker_id)
+    space = await batch.get(run.session, Space, question.space_id)
+    asker = await batch.get(run.session, Member, question.asker_id)
     if space is None or asker is None:
         return
     cfg = run.core.space_config(space)
@@ -109,8 +111,9 @@ async def fire(run: StepRun) -> None:
         return
     # One pending level per question: this one arms the next (rungs of an earlier version, all armed at
     # once, are folded into the policy here).
-    await cancel_steps(run.session, question.id, LEVEL_KINDS)
-    await expire_offers(run.session, question.id, run.now)
+    # In a sweep batch both UPDATEs are sent once for the whole batch (bot/sos/batch.py).
+    await batch.cancel_levels(run.session, question.id)
+    await batch.expire_offers(run.session, question.id, run.now)
     out = Outbound(run.session, run.now, space.language)
     late = run.step.due_at if run.now - run.step.due_at > LATE_AFTER else None
     text = await question_text(run.session, question)
@@ -124,6 +127,7 @@ async def fire(run: StepRun) -> None:
                               level, text)):
             break
         current = next_level(cfg, index, loop)  # nobody to reach here: the next level, at once
+    batch.same_update(run.session, question)
     if current is None:
         return
     level = cfg.sos.levels[current[0]]

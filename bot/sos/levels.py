@@ -18,13 +18,14 @@ from bot.links import thread_link
 from bot.members import user_ref
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef
+from bot.sos import batch
 from bot.sos.assignments import offer
 from bot.sos.pings import record
 from bot.sos.plan import timeout_of
 from bot.sos.policy import PERSONAL_TARGETS, Level, step_kind
-from bot.sos.replies import excerpt, unconfirmed_peer_reply
+from bot.sos.replies import excerpt
 from bot.sos.store import channel_of_kind, thread_of
-from bot.sos.targets import first_available, formateurs_to_alert, resource_persons
+from bot.sos.targets import first_available, formateurs_to_alert
 
 # The private message each personal target gets (template names kept from the ladder where unchanged).
 ASSIGNMENT_TEMPLATES = {"oncall": "sos/oncall", "referent": "sos/referent", "resource": "sos/resource",
@@ -47,7 +48,7 @@ class LevelRun:
     text: str  # the question, for messages to staff
 
     async def peer_reply(self) -> tuple[Post, Member] | None:
-        post = await unconfirmed_peer_reply(self.session, self.question)
+        post = await batch.peer_reply(self.session, self.question)  # a sweep batch read it already
         if post is None:
             return None
         author = await self.session.get(Member, post.author_id)
@@ -81,7 +82,7 @@ async def act(run: LevelRun) -> bool:
 
 
 async def _nudge(run: LevelRun, peer: tuple[Post, Member] | None) -> None:
-    people = await resource_persons(run.session, run.question, peers_only=True)
+    people = await batch.nudge_people(run.session, run.question)
     run.out.reply(thread_of(run.question), "sos/nudge", asker=user_ref(run.asker),
                   resources=[user_ref(m) for m in people], has_replies=peer is not None,
                   deadline=run.question.deadline_at, late=run.late)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _HORIZON_DAYS = 60  # a configuration with no waking time at all must not loop for ever
@@ -32,10 +33,13 @@ class WakingHours:
 
     # ---- windows -------------------------------------------------------------------------------
 
-    def _day_windows(self, day: datetime) -> list[tuple[datetime, datetime]]:
+    def _day_windows(self, day: datetime) -> tuple[tuple[datetime, datetime], ...]:
         """Waking windows of one local day (naive local midnight in), as aware UTC intervals."""
+        return _day_windows(self, day)
+
+    def _compute_day_windows(self, day: datetime) -> tuple[tuple[datetime, datetime], ...]:
         if self.quiet_weekends and day.weekday() >= 5:
-            return []
+            return ()
         local: list[tuple[datetime, datetime]]
         midnight, next_midnight = day, day + timedelta(days=1)
         if self.quiet is None:
@@ -46,7 +50,7 @@ class WakingHours:
                 local = [(end, start)]
             else:  # quiet inside the day (e.g. 12:00–14:00)
                 local = [(midnight, start), (end, next_midnight)]
-        return [(self._utc(a), self._utc(b)) for a, b in local if a < b]
+        return tuple((self._utc(a), self._utc(b)) for a, b in local if a < b)
 
     def _utc(self, local: datetime) -> datetime:
         return local.replace(tzinfo=self.zone).astimezone(UTC)
@@ -128,6 +132,11 @@ class WakingHours:
             return t
         start, end = last
         return max(start, end - EVENING_MARGIN)
+
+
+@lru_cache(maxsize=4096)  # the same days are walked for every step a sweep fires (issue 17)
+def _day_windows(hours: WakingHours, day: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    return hours._compute_day_windows(day)
 
 
 def waking_hours(timezone: str, quiet: tuple[time, time] | None, quiet_weekends: bool) -> WakingHours:
