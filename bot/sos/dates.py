@@ -111,3 +111,27 @@ def _after(first: date, last: date, written: str) -> date:
         # Over New Year (`du 20/12 au 04/01`); `du 10/10 au 05/10` stays a mistake to point out.
         return later if later - first <= _OVER_NEW_YEAR else last
     return last
+
+
+_WEEK = re.compile(r"^(?:s|sem|semaine|w|week)?(\d{1,2})$")
+
+
+def parse_week(words: list[str], today: date) -> date | None:
+    """`semaine 43`, `s43`, `43` (ISO week number: this year's, or next year's when it is over) or any
+    day of the week (`19/10`): the Monday of that week; else None."""
+    text = " ".join(words).strip()
+    day = parse_day(text, today)
+    if day is not None:
+        return day - timedelta(days=day.weekday())
+    match = _WEEK.match(fold(text).replace(" ", ""))
+    if match is None:
+        return None
+    number = int(match.group(1))
+    for year in (today.year, today.year + 1):
+        try:
+            monday = date.fromisocalendar(year, number, 1)
+        except ValueError:
+            continue
+        if monday + timedelta(days=6) >= today:
+            return monday
+    return None

@@ -13,7 +13,7 @@ import itertools
 import random
 import re
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
 from bot.sos.simulate_explain import explain, format_explanation
 from bot.sos.simulate_model import (
+    AHEAD_DAYS,
     BACKUP_ROTA,
     BACKUP_SPACE,
     BACKUP_STAFF,
@@ -170,8 +171,13 @@ class _Run:
     def _declared_absences(self) -> None:
         for name, cal in self.semester.calendars.items():
             for first, last in cal.declared:
-                when = datetime.combine(first, datetime.min.time(), PARIS).replace(hour=7, minute=30)
-                self.later(max(when, SEMESTER_START), "absent", -1, f"{name}|{last.isoformat()}")
+                if (first, last) in cal.ahead:  # a week ahead, at 10:00: `/absent du … au …`
+                    when = datetime.combine(first - timedelta(days=AHEAD_DAYS), time(10), PARIS)
+                    command = f"/absent du {first.isoformat()} au {last.isoformat()}"
+                else:  # on their first day, before starting
+                    when = datetime.combine(first, time(7, 30), PARIS)
+                    command = f"/absent jusqu'au {last.isoformat()}"
+                self.later(max(when, SEMESTER_START), "absent", -1, f"{name}|{command}")
 
     # ---- what the bot sent --------------------------------------------------------------------
 
@@ -245,11 +251,10 @@ class _Run:
         if action == "ask":
             await self._ask(index)
         elif action == "absent":
-            name, last = who.split("|")
+            name, text = who.split("|")
             dm = ChannelRef("sim", f"dm-{name}")
             await self.app.submit(PostCreated(f"a{next(self.ids)}", UserRef("sim", name), dm,
-                                              MessageRef(dm, f"a{next(self.ids)}"), f"/absent jusqu'au {last}",
-                                              is_direct=True))
+                                              MessageRef(dm, f"a{next(self.ids)}"), text, is_direct=True))
         else:
             status, claimer = await self._state(index)
             if status == "open":
