@@ -1,5 +1,6 @@
 """A claim is a promise: the claimer is reminded once if they have not answered by a set time, then the
-next level is tried (the claim lapses).
+next level is tried (the claim lapses): `claim_grace` after the reminder, or at the reminder itself with
+`claim_handover = true` (the reminder then says so, and the claimer may still answer).
 
 Reminder time: `claim_answer_within` of waking time after the claim, but early enough that, with
 `claim_grace` after the reminder, the last level (the coordinator) can still start by its latest start;
@@ -95,14 +96,18 @@ async def claim_reminder(run: StepRun) -> None:
     if defer_if_quiet(run.session, cfg, run.step, run.now):
         return
     assignment.reminded_at = run.now
-    lapse = waking_for(cfg).add(run.now, parse_duration(cfg.sos.claim_grace))
+    handover = cfg.sos.claim_handover
+    lapse = run.now if handover else waking_for(cfg).add(run.now, parse_duration(cfg.sos.claim_grace))
     asker = await run.session.get(Member, question.asker_id)
     Outbound(run.session, run.now, space.language).direct(
         claimer, "sos/claim_reminder", question_id=question.id, actions=("pass",),
         asker=user_ref(asker) if asker else None, question=await question_text(run.session, question),
         link=thread_link(thread_of(question), cfg), claimed=question.claimed_at, deadline=question.deadline_at,
-        lapse=lapse, number=question.id)
+        lapse=lapse, number=question.id, handed_over=handover)
     record(run.session, question, "sos.claim_reminder", run.step.due_at, run.now, [claimer], question.policy_level)
+    if handover:  # the next level now; the claimer's answer, if it comes, still answers the question
+        await give_up(run.session, cfg, question, assignment, "lapsed", run.now, "reminded")
+        return
     run.session.add(ScheduledStep(space_id=question.space_id, kind="sos.claim_lapse", question_id=question.id,
                                   due_at=lapse, note=run.step.note))
 

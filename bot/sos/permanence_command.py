@@ -35,7 +35,8 @@ async def _trainer(ctx: Context, written: str) -> Member | None:
     return named[0] if len(named) == 1 else None
 
 
-@command("permanence", "astreinte", "oncall", "on-call", usage="/permanence [<formateur> [<date>]] | /permanence remplacer <semaine|date> @personne")
+@command("permanence", "astreinte", "oncall", "on-call",
+         usage="/permanence [<formateur> [<date>]] | /permanence remplacer <semaine|date> @personne")
 async def permanence(ctx: Context, cmd: ParsedCommand) -> None:
     if ctx.space is None:
         raise UserError("errors/no_space")

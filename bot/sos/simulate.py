@@ -111,6 +111,7 @@ class _Run:
         self.peer_reply: dict[int, str] = {}  # question index -> the peer reply's message id
         self.asker_asked: set[int] = set()
         self.rejected: set[int] = set()
+        self.handover = bool((policy or {}).get("claim_handover", SosPolicy().claim_handover))
 
     # ---- the queue of things people do --------------------------------------------------------
 
@@ -294,7 +295,10 @@ class _Run:
         elif action in ("spontaneous", "answer", "answers"):
             await self._answer(index, who)
         elif action == "reminder":
-            if claimer == who and self.rng.random() < staff.REMINDED_ANSWERS:
+            # With `claim_handover` the reminder also hands the question on: the claimer is no longer its
+            # holder but was told their answer still counts, and answers as often as a reminded holder.
+            reminded = claimer == who or (claimer != who and self.handover)
+            if reminded and self.rng.random() < staff.REMINDED_ANSWERS:
                 self.later(staff.answer_at(self.rng, self.semester.calendars[who], self.clock.now()), "answers",
                            index, who)
         elif action in ("assigned", "alert") and claimer is None:
