@@ -55,24 +55,12 @@ def next_level(cfg: SpaceConfig, index: int, loop: int) -> tuple[int, int] | Non
     return None
 
 
-def _skip_overdue(cfg: SpaceConfig, starts: list[datetime], index: int, trigger: datetime) -> int:
-    """With `skip_overdue_levels`: a level armed so late (a lapsed claim, a late pass) that the next
-    level's latest start has already come is skipped, rather than asking two people at the same moment."""
-    levels = cfg.sos.levels
-    while index + 1 < len(levels) and "community" not in levels[index].targets and starts[index + 1] <= trigger:
-        index += 1
-    return index
-
-
 def _arm(session: AsyncSession, cfg: SpaceConfig, question: Question, step: tuple[int, int],
          trigger: datetime | None) -> None:
     """Arm level `step` by its latest start, or after `trigger` when that comes first."""
     index, loop = step
     if loop == question.policy_loop:
-        starts = latest_starts(cfg, question.clock_started_at, question.deadline_at)
-        if trigger is not None and cfg.sos.skip_overdue_levels:
-            index = _skip_overdue(cfg, starts, index, trigger)
-        latest = starts[index]
+        latest = latest_starts(cfg, question.clock_started_at, question.deadline_at)[index]
         due = latest if trigger is None else due_after_trigger(cfg, trigger, latest)
     elif trigger is not None:  # a new loop: the latest starts are behind us
         due = waking_for(cfg).next_waking(trigger)

@@ -116,9 +116,6 @@ class EscalationPolicy(_Strict):
     # True: the reminder itself hands the question on to the next level (the claimer is told, and their
     # answer is still welcome), instead of waiting `claim_grace` more: a forgotten claim costs less time.
     claim_handover: bool = True
-    # True: a level reached after the next one's latest start (a lapsed claim, a late pass) is skipped:
-    # one person asked at that moment, not two (`bot/sos/ladder.py`).
-    skip_overdue_levels: bool = True
     oncall: list[str] = Field(default_factory=list)  # weekly rotation of formateurs (platform ids)
     oncall_from: str = "2026-01-05"  # a Monday: the first person of `oncall` is on call that week
     handover: str = "0 8 * * mon"  # cron of the on-call handover DM ("" for none)
