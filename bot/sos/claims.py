@@ -2,9 +2,10 @@
 next level is tried (the claim lapses): `claim_grace` after the reminder, or at the reminder itself with
 `claim_handover = true` (the reminder then says so, and the claimer may still answer).
 
-Reminder time: `claim_answer_within` of waking time after the claim, but early enough that, with
-`claim_grace` after the reminder, the last level (the coordinator) can still start by its latest start;
-never sooner than an hour after the claim. While a claim holds, no level fires (the breach still does).
+Reminder time: `claim_answer_within` of waking time after the claim, but no later than the latest start
+of the last level (the coordinator) when the reminder hands on at once (`claim_handover`), or
+`claim_grace` before it otherwise (and before the deadline for a claim at the last level); never sooner
+than an hour after the claim. While a claim holds, no level fires (the breach still does).
 Passing (`/passer`) ends an assignment and moves on at once.
 """
 
@@ -39,7 +40,10 @@ def reminder_time(cfg: SpaceConfig, question: Question, claimed: datetime) -> da
     following = question.deadline_at
     if question.policy_level + 1 < len(policy.levels):
         following = latest_starts(cfg, question.clock_started_at, question.deadline_at)[-1]
-    latest = waking.back(following, parse_duration(policy.claim_grace))
+    # With `claim_handover` the hand-on is the reminder itself: it may wait for that latest start (not
+    # for the deadline, when no level follows: the reminder must leave the claimer time to answer).
+    handed_on = policy.claim_handover and following != question.deadline_at
+    latest = following if handed_on else waking.back(following, parse_duration(policy.claim_grace))
     wanted = min(waking.add(claimed, parse_duration(policy.claim_answer_within)), latest)
     return max(wanted, waking.add(claimed, MIN_ANSWER_TIME))
 

@@ -65,3 +65,19 @@ async def test_claim_in_a_private_message_takes_the_question_given_to_you(databa
         assert [d.to for d in sent(run, "sos/claim_noted")] == ["fabienne"]
         (claimed,) = sent(run, "sos/claimed")
         assert claimed.thread == "m1"  # the thread is told who took it
+
+
+async def test_a_claim_is_handed_on_no_later_than_the_next_level_would_have_started(database_url: str) -> None:
+    # Monday 09:00, fabienne on call claims on Wednesday 10:00 and forgets. A day of waking time would
+    # run to Thursday evening; the coordinator's latest start is Thursday 16:00, so the reminder comes
+    # then and hands the question on at once: the formateurs' alert (its time is over) and claire.
+    script = team("oncall=fabienne,gilles") + (
+        "at 2026-09-07T09:00\nalice in sos: Comment partager un document sans ENT ?\n"
+        "at 2026-09-09T10:00\nfabienne dm: /claim\n+3d\n")
+    async with replay(database_url, script) as run:
+        staff = [(local(d.at), d.template, d.to or d.channel) for d in sent(run) if d.template in
+                 ("sos/claim_reminder", "sos/trainers_alert", "sos/coordinator_warning", "sos/breach_thread")]
+        assert staff == [("Thu 10/09 16:00", "sos/claim_reminder", "fabienne"),
+                         ("Thu 10/09 16:00", "sos/trainers_alert", "formateurs"),
+                         ("Thu 10/09 16:00", "sos/coordinator_warning", "claire"),
+                         ("Fri 11/09 09:00", "sos/breach_thread", "sos")]
