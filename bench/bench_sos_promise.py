@@ -1,7 +1,7 @@
 """The SOS promise over a semester, pooled over seeds: the goals of issue 14, and the no-bot baseline.
 
     .venv/bin/python bench/bench_sos_promise.py [--seeds 1-10] [--days 120] [--jobs 2] [--oncall-in-holidays]
-                                                [--policy '{"loop": 1}'] [--backup]
+                                                [--policy '{"loop": 1}'] [--backup] [--save runs.json]
 
 Each seed runs `ticebot simulate --days N --seed S --json` (both runs: without and with the bot, on the
 same questions and absences) in a subprocess; the script pools the questions of all seeds and prints
@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--policy", default="", help="[spaces.sos] keys to try, as JSON")
     parser.add_argument("--backup", action="store_true", help="also run with a neighbouring space as backup")
     parser.add_argument("--backup-only", action="store_true", help="only the run with a neighbouring space")
+    parser.add_argument("--save", default="", help="write every seed's JSON (misses in detail) to this file")
     args = parser.parse_args()
     started = time.monotonic()
     variants = [True] if args.backup_only else [False, True] if args.backup else [False]
@@ -107,6 +108,8 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda job: run_seed(job[0], args.days, args.oncall_in_holidays, args.policy, job[1]),
                                 jobs))
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, indent=1, default=str))
     for backup in variants:
         report([r for r, (_s, b) in zip(results, jobs, strict=True) if b == backup], args,
                "with a neighbouring space as backup (--backup)" if backup else "default")

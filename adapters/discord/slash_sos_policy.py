@@ -40,10 +40,19 @@ async def passer(
 
 @app_commands.rename(jusqu_au="jusqu-au")
 @app_commands.describe(
-    jusqu_au="Dernier jour d'absence, inclus (20/09, 20/09/2026 ou 2026-09-20), ou « fin » si vous êtes de retour"
+    jusqu_au="Dernier jour d'absence, inclus (20/09, 20/09/2026 ou 2026-09-20), ou « fin » si vous êtes de retour",
+    du="Premier jour, pour une absence déclarée à l'avance (19/10) ; vide : à partir de maintenant",
+    raison="Pourquoi (facultatif, pour vous seul·e : formation, congé…)",
 )
-async def absent(interaction: discord.Interaction[Any], jusqu_au: app_commands.Range[str, 1, 40]) -> None:
-    await submit(interaction, jusqu_au)
+async def absent(
+    interaction: discord.Interaction[Any],
+    jusqu_au: app_commands.Range[str, 1, 40] | None = None,
+    du: app_commands.Range[str, 1, 40] | None = None,
+    raison: app_commands.Range[str, 1, 200] | None = None,
+) -> None:
+    # The same words as typed: `/absent du 19/10 au 30/10 formation`; nothing at all lists the absences.
+    words = [f"du {du} au" if du and jusqu_au else "", jusqu_au or du or "", raison or ""]
+    await submit(interaction, " ".join(w for w in words if w))
 
 
 @app_commands.describe(

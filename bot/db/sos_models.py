@@ -42,7 +42,8 @@ class Assignment(Base):
 
 
 class Absence(Base):
-    """`/absent jusqu'au …`: the person is skipped in assignments from `starts_at` to `ends_at`."""
+    """`/absent jusqu'au …`, `/absent du … au …`: the person is skipped in assignments from `starts_at`
+    to `ends_at` (an absence declared ahead starts at the midnight of its first day)."""
 
     __tablename__ = "sos_absences"
     __table_args__ = (Index("ix_sos_absences_member", "member_id", "ends_at"),)
@@ -51,6 +52,7 @@ class Absence(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)  # as typed, told back to them only
 
 
 class OncallWeek(Base):

@@ -23,7 +23,8 @@ COVERED: dict[str, str] = {
     "scheduled_steps": "steps about their questions and declarations cancelled on erasure; notes hold no text",
     "escalations": "export 'sos_messages'; kept for the SLA report, pointing at the pseudonymised row",
     "sos_assignments": "export 'sos_assignments'; reasons deleted/scrubbed on erasure and by retention",
-    "sos_absences": "export 'absences'; deleted on erasure; purged by retention once ended",
+    "sos_absences": "export 'absences' (with the reason typed); deleted on erasure; purged by retention once "
+                    "ended",
     "sos_oncall_weeks": "export 'oncall_weeks'; deleted on erasure ('set by' cleared); purged by retention",
     "sos_rota_warnings": "export 'rota_warnings' (sent to them); deleted on erasure; purged by retention; "
                          "holds member ids and dates, no text",

@@ -62,7 +62,8 @@ async def collect_more(session: AsyncSession, member: Member, space_id: str | No
             {"question": e.question_id, "space": space, "kind": e.kind, "at": _iso(e.fired_at), "level": e.level}
             for e, space in escalations
         ],
-        "absences": [{"from": _iso(a.starts_at), "until": _iso(a.ends_at), "declared_at": _iso(a.created_at)}
+        "absences": [{"from": _iso(a.starts_at), "until": _iso(a.ends_at), "declared_at": _iso(a.created_at),
+                      "reason": a.reason}
                      for a in absences],
         "oncall_weeks": [
             {"space": w.space_id, "week": _iso(w.week_start), "set_at": _iso(w.set_at),

@@ -1,9 +1,11 @@
 """A claim is a promise: the claimer is reminded once if they have not answered by a set time, then the
-next level is tried (the claim lapses).
+next level is tried (the claim lapses): `claim_grace` after the reminder, or at the reminder itself with
+`claim_handover = true` (the reminder then says so, and the claimer may still answer).
 
-Reminder time: `claim_answer_within` of waking time after the claim, but early enough that, with
-`claim_grace` after the reminder, the last level (the coordinator) can still start by its latest start;
-never sooner than an hour after the claim. While a claim holds, no level fires (the breach still does).
+Reminder time: `claim_answer_within` of waking time after the claim, but no later than the latest start
+of the last level (the coordinator) when the reminder hands on at once (`claim_handover`), or
+`claim_grace` before it otherwise (and before the deadline for a claim at the last level); never sooner
+than an hour after the claim. While a claim holds, no level fires (the breach still does).
 Passing (`/passer`) ends an assignment and moves on at once.
 """
 
@@ -38,7 +40,10 @@ def reminder_time(cfg: SpaceConfig, question: Question, claimed: datetime) -> da
     following = question.deadline_at
     if question.policy_level + 1 < len(policy.levels):
         following = latest_starts(cfg, question.clock_started_at, question.deadline_at)[-1]
-    latest = waking.back(following, parse_duration(policy.claim_grace))
+    # With `claim_handover` the hand-on is the reminder itself: it may wait for that latest start (not
+    # for the deadline, when no level follows: the reminder must leave the claimer time to answer).
+    handed_on = policy.claim_handover and following != question.deadline_at
+    latest = following if handed_on else waking.back(following, parse_duration(policy.claim_grace))
     wanted = min(waking.add(claimed, parse_duration(policy.claim_answer_within)), latest)
     return max(wanted, waking.add(claimed, MIN_ANSWER_TIME))
 
@@ -95,14 +100,18 @@ async def claim_reminder(run: StepRun) -> None:
     if defer_if_quiet(run.session, cfg, run.step, run.now):
         return
     assignment.reminded_at = run.now
-    lapse = waking_for(cfg).add(run.now, parse_duration(cfg.sos.claim_grace))
+    handover = cfg.sos.claim_handover
+    lapse = run.now if handover else waking_for(cfg).add(run.now, parse_duration(cfg.sos.claim_grace))
     asker = await run.session.get(Member, question.asker_id)
     Outbound(run.session, run.now, space.language).direct(
         claimer, "sos/claim_reminder", question_id=question.id, actions=("pass",),
         asker=user_ref(asker) if asker else None, question=await question_text(run.session, question),
         link=thread_link(thread_of(question), cfg), claimed=question.claimed_at, deadline=question.deadline_at,
-        lapse=lapse, number=question.id)
+        lapse=lapse, number=question.id, handed_over=handover)
     record(run.session, question, "sos.claim_reminder", run.step.due_at, run.now, [claimer], question.policy_level)
+    if handover:  # the next level now; the claimer's answer, if it comes, still answers the question
+        await give_up(run.session, cfg, question, assignment, "lapsed", run.now, "reminded")
+        return
     run.session.add(ScheduledStep(space_id=question.space_id, kind="sos.claim_lapse", question_id=question.id,
                                   due_at=lapse, note=run.step.note))
 

@@ -1,21 +1,24 @@
-"""`/permanence`: who is on call this week and the next ones; coordinators change a week."""
+"""`/permanence`: who is on call this week and the next ones; coordinators change a week
+(`/permanence <formateur> [date]`) or fill a hole the rota check told them of
+(`/permanence remplacer <semaine|date> @personne`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.commands.parser import ParsedCommand
+from bot.commands.parser import ParsedCommand, fold
 from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Member
 from bot.members import find_member, members_with_role, user_ref
 from bot.sos.availability import absent_ids
-from bot.sos.dates import parse_day, strip_lead, today_in
+from bot.sos.dates import parse_day, parse_week, strip_lead, today_in
 from bot.sos.handover import ensure_armed
 from bot.sos.oncall import oncall_of_week, set_oncall, week_start
 from bot.sos.rota_holes import ensure_armed as ensure_check_armed
 
 WEEKS_SHOWN = 4
+REPLACE_WORDS = {"remplacer", "remplacement", "remplace", "replace", "cover"}
 
 
 async def _trainer(ctx: Context, written: str) -> Member | None:
@@ -32,7 +35,8 @@ async def _trainer(ctx: Context, written: str) -> Member | None:
     return named[0] if len(named) == 1 else None
 
 
-@command("permanence", "astreinte", "oncall", "on-call", usage="/permanence [<formateur> [<date>]]")
+@command("permanence", "astreinte", "oncall", "on-call",
+         usage="/permanence [<formateur> [<date>]] | /permanence remplacer <semaine|date> @personne")
 async def permanence(ctx: Context, cmd: ParsedCommand) -> None:
     if ctx.space is None:
         raise UserError("errors/no_space")
@@ -44,6 +48,9 @@ async def permanence(ctx: Context, cmd: ParsedCommand) -> None:
         return
     if not ctx.has_role("coordinator"):
         raise UserError("sos/refuse_oncall_change")
+    if fold(words[0]) in REPLACE_WORDS:
+        await _replace(ctx, words[1:], cmd.args.strip())
+        return
     days = [d for w in words if (d := parse_day(w, today)) is not None]
     names = [w for w in words if parse_day(w, today) is None]
     if len(names) != 1 or len(days) > 1:
@@ -59,6 +66,34 @@ async def permanence(ctx: Context, cmd: ParsedCommand) -> None:
     await ensure_armed(ctx.session, cfg, ctx.now)
     await ensure_check_armed(ctx.session, cfg, ctx.now)
     ctx.say("sos/oncall_set", person=user_ref(person), week=week)
+
+
+async def _replace(ctx: Context, words: list[str], written: str) -> None:
+    """`/permanence remplacer <semaine|date> @personne`: the coordinator fills a rota hole (what the
+    `sos/rota_hole` warning tells them to type). The person is the one word that names a formateur."""
+    assert ctx.space is not None
+    cfg = ctx.space_config
+    today = today_in(ctx.now, cfg.timezone)
+    people = [(i, m) for i, w in enumerate(words) if (m := await _trainer(ctx, w)) is not None]
+    if len(people) != 1:
+        if len(words) >= 2 and not people:
+            named = next((w for w in words if w.startswith(("@", "<@"))), words[-1])
+            raise UserError("sos/oncall_not_trainer", written=named, replace=True)
+        raise UserError("sos/oncall_usage", written=written, replace=True)
+    at, person = people[0]
+    week = parse_week(words[:at] + words[at + 1:], today)
+    if week is None:
+        raise UserError("sos/oncall_usage", written=written, replace=True)
+    if week < week_start(ctx.now, cfg.timezone):
+        raise UserError("sos/oncall_past", week=week)
+    before = await oncall_of_week(ctx.session, cfg, week, ctx.now)
+    await set_oncall(ctx.session, ctx.space.id, week, person, ctx.member, ctx.now)
+    await ctx.session.flush()
+    await ensure_armed(ctx.session, cfg, ctx.now)
+    await ensure_check_armed(ctx.session, cfg, ctx.now)
+    replaced = before.member if before.member is not None and before.member.id != person.id else None
+    ctx.say("sos/oncall_set", person=user_ref(person), week=week,
+            replaced=user_ref(replaced) if replaced else None)
 
 
 async def _show(ctx: Context) -> None:

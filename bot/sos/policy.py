@@ -113,6 +113,9 @@ class EscalationPolicy(_Strict):
     quiet_weekends: bool = True
     claim_answer_within: str = "1d"  # waking time a claimer has before being reminded
     claim_grace: str = "4h"  # after the reminder, then the next level
+    # True: the reminder itself hands the question on to the next level (the claimer is told, and their
+    # answer is still welcome), instead of waiting `claim_grace` more: a forgotten claim costs less time.
+    claim_handover: bool = True
     oncall: list[str] = Field(default_factory=list)  # weekly rotation of formateurs (platform ids)
     oncall_from: str = "2026-01-05"  # a Monday: the first person of `oncall` is on call that week
     handover: str = "0 8 * * mon"  # cron of the on-call handover DM ("" for none)

@@ -120,8 +120,11 @@ async def warn(session: AsyncSession, cfg: SpaceConfig, language: str, holes: We
 
 
 async def warn_for_absence(session: AsyncSession, core: Core, member: Member, until: datetime,
-                           now: datetime) -> int:
-    """At `/absent`: the holes this absence opens in the weeks it touches, in every space of the person."""
+                           now: datetime, starts: datetime | None = None) -> int:
+    """At `/absent`: the holes this absence opens in the weeks it touches, in every space of the person.
+
+    An absence declared ahead is checked at once too, from its first week (up to `LOOKAHEAD_WEEKS` of
+    it): the earlier the coordinators hear of a hole, the easier it is to name someone."""
     from bot.members import spaces_of
 
     sent = 0
@@ -132,8 +135,10 @@ async def warn_for_absence(session: AsyncSession, core: Core, member: Member, un
         cfg = core.space_config(space)
         if not cfg.sos.levels:
             continue
-        first = week_start(now, cfg.timezone)
-        last = min(week_start(until, cfg.timezone), first + timedelta(weeks=LOOKAHEAD_WEEKS - 1))
+        first = week_start(max(starts or now, now), cfg.timezone)
+        # `until` is the midnight after the last day: the week of that last day is the last one touched.
+        last = min(week_start(until - timedelta(seconds=1), cfg.timezone),
+                   first + timedelta(weeks=LOOKAHEAD_WEEKS - 1))
         week = first
         while week <= last:
             holes = await holes_of_week(session, cfg, week, now)

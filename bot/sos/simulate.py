@@ -13,7 +13,7 @@ import itertools
 import random
 import re
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.sos import simulate_staff as staff
 from bot.sos.simulate_explain import explain, format_explanation
 from bot.sos.simulate_model import (
+    AHEAD_DAYS,
     BACKUP_ROTA,
     BACKUP_SPACE,
     BACKUP_STAFF,
@@ -110,6 +111,7 @@ class _Run:
         self.peer_reply: dict[int, str] = {}  # question index -> the peer reply's message id
         self.asker_asked: set[int] = set()
         self.rejected: set[int] = set()
+        self.handover = bool((policy or {}).get("claim_handover", SosPolicy().claim_handover))
 
     # ---- the queue of things people do --------------------------------------------------------
 
@@ -170,8 +172,13 @@ class _Run:
     def _declared_absences(self) -> None:
         for name, cal in self.semester.calendars.items():
             for first, last in cal.declared:
-                when = datetime.combine(first, datetime.min.time(), PARIS).replace(hour=7, minute=30)
-                self.later(max(when, SEMESTER_START), "absent", -1, f"{name}|{last.isoformat()}")
+                if (first, last) in cal.ahead:  # a week ahead, at 10:00: `/absent du … au …`
+                    when = datetime.combine(first - timedelta(days=AHEAD_DAYS), time(10), PARIS)
+                    command = f"/absent du {first.isoformat()} au {last.isoformat()}"
+                else:  # on their first day, before starting
+                    when = datetime.combine(first, time(7, 30), PARIS)
+                    command = f"/absent jusqu'au {last.isoformat()}"
+                self.later(max(when, SEMESTER_START), "absent", -1, f"{name}|{command}")
 
     # ---- what the bot sent --------------------------------------------------------------------
 
@@ -245,11 +252,10 @@ class _Run:
         if action == "ask":
             await self._ask(index)
         elif action == "absent":
-            name, last = who.split("|")
+            name, text = who.split("|")
             dm = ChannelRef("sim", f"dm-{name}")
             await self.app.submit(PostCreated(f"a{next(self.ids)}", UserRef("sim", name), dm,
-                                              MessageRef(dm, f"a{next(self.ids)}"), f"/absent jusqu'au {last}",
-                                              is_direct=True))
+                                              MessageRef(dm, f"a{next(self.ids)}"), text, is_direct=True))
         else:
             status, claimer = await self._state(index)
             if status == "open":
@@ -289,7 +295,10 @@ class _Run:
         elif action in ("spontaneous", "answer", "answers"):
             await self._answer(index, who)
         elif action == "reminder":
-            if claimer == who and self.rng.random() < staff.REMINDED_ANSWERS:
+            # With `claim_handover` the reminder also hands the question on: the claimer is no longer its
+            # holder but was told their answer still counts, and answers as often as a reminded holder.
+            reminded = claimer == who or (claimer != who and self.handover)
+            if reminded and self.rng.random() < staff.REMINDED_ANSWERS:
                 self.later(staff.answer_at(self.rng, self.semester.calendars[who], self.clock.now()), "answers",
                            index, who)
         elif action in ("assigned", "alert") and claimer is None:

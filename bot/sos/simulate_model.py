@@ -39,6 +39,12 @@ ABSENCE_DAYS = (1, 3)  # …and lasts 1 to 3 working days
 HOLIDAY_AWAY = {"trainer": 0.75, "tutor": 0.75, "coordinator": 0.5}  # away for a whole school holiday
 DECLARES_HOLIDAY = 0.5  # of holiday absences declared with /absent
 DECLARES_WORKDAY = 0.3  # of working-day absences declared with /absent
+# Chosen before measuring (issue 14, round sos3): of the holiday absences that are declared, half are
+# declared a week ahead (`/absent du … au …`, AHEAD_DAYS before, at 10:00): leave is booked and known,
+# but many only say it on leaving. Working-day absences (illness, a training day called at short notice)
+# are declared on their first day, as before. Drawn from their own random stream: the semester is unchanged.
+DECLARES_AHEAD = 0.5
+AHEAD_DAYS = 7
 WEEKEND_READING = 0.3  # chance a staff member reads messages on a given weekend day
 WAKING = (time(8), time(21))  # staff read and act between these hours
 
@@ -85,6 +91,7 @@ class Calendar:
     away: set[date] = field(default_factory=set)
     weekend_reading: set[date] = field(default_factory=set)
     declared: list[tuple[date, date]] = field(default_factory=list)  # absences they declared (first, last day)
+    ahead: set[tuple[date, date]] = field(default_factory=set)  # of those, declared AHEAD_DAYS before
 
     def reads_on(self, day: date) -> bool:
         if day in self.away:
@@ -139,6 +146,14 @@ def _calendar(rng: random.Random, person: Person, days: int) -> Calendar:
     return cal
 
 
+def _declared_ahead(calendars: dict[str, Calendar], seed: int) -> None:
+    rng = random.Random(seed * 104_729 + 3)  # its own stream: questions and calendars are drawn as before
+    for cal in calendars.values():
+        for first, last in cal.declared:
+            if in_holidays(first) and rng.random() < DECLARES_AHEAD:
+                cal.ahead.add((first, last))
+
+
 @dataclass
 class Semester:
     draws: list[Draw]
@@ -160,6 +175,7 @@ def draw_semester(days: int, seed: int, oncall_in_holidays: bool = False, backup
                     # Partly there, they no longer declare the whole holiday away.
                     cal.declared = [(a, b) for a, b in cal.declared if not (a <= monday + timedelta(days=6) and
                                                                            b >= monday)]
+    _declared_ahead(calendars, seed)
     draws: list[Draw] = []
     helpers = [p.name for p in STAFF if p.role in ("trainer", "tutor")]
     for day in range(days):

@@ -55,7 +55,8 @@ async def test_bounded_values_are_typed_for_discord(harness: Harness) -> None:
     assert by_name["passer"]["question"]["type"] == 4 and by_name["passer"]["question"]["min_value"] == 1
     assert by_name["passer"]["raison"]["required"] is False
     assert by_name["permanence"]["formateur"]["type"] == 6  # a user picker
-    assert by_name["absent"]["jusqu-au"]["required"] is True
+    assert by_name["absent"]["jusqu-au"]["required"] is False  # empty: the person's absences
+    assert by_name["absent"]["du"]["required"] is False and by_name["absent"]["raison"]["required"] is False
     for command, param, values in [("confidentialite", "choix", ["prive", "public"]),
                                    ("consentement", "choix", ["public", "prive"]),
                                    ("oublier", "etape", ["confirmer", "annuler"]), ("langue", "langue", ["fr", "en"])]:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 import discord_payloads as p
@@ -152,7 +153,9 @@ async def test_claim_by_a_formatrice_stops_the_nudges(world: World) -> None:
     fabienne = (await world.rows(models.Member, models.Member.platform_user_id == str(p.FABIENNE)))[0]
     assert question.claimed_by_id == fabienne.id
     assert f"<@{p.FABIENNE}> prend votre question en charge" in thread_texts(world, post_id)[-1]
-    await world.tick(timedelta(days=2))
+    # The nudge was due after a day; the claim holds it (after a day of waking time the claimer is
+    # reminded and, `claim_handover`, the question handed on: that is tests/sos/test_sos_claim_chase.py).
+    await world.tick(timedelta(days=1, hours=2))
     assert await world.sent("sos/nudge") == []
 
 
@@ -352,6 +355,14 @@ async def test_absent_until_a_date_then_back(world: World) -> None:
     assert len(await world.rows(Absence)) == 1
     await slash(world, "absent", [opt("jusqu-au", "fin")], p.FABIENNE, GENERAL_PAYLOAD)
     assert await world.sent("sos/absent_ended")
+    # Declared ahead, with a reason; then the list (no option at all).
+    await slash(world, "absent", [opt("du", "19/10"), opt("jusqu-au", "30/10"), opt("raison", "formation")],
+                p.FABIENNE, GENERAL_PAYLOAD)
+    ahead = [a for a in await world.rows(Absence) if a.reason == "formation"]
+    assert len(ahead) == 1
+    assert ahead[0].starts_at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat() == "2026-10-19"
+    await slash(world, "absent", [], p.FABIENNE, GENERAL_PAYLOAD)
+    assert "du 19/10/2026 au 30/10/2026 inclus (formation)" in world.dm_texts(p.FABIENNE)[-1]
 
 
 async def test_permanence_shows_and_the_coordinator_sets_a_week(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ async def test_an_absence_in_an_on_call_week_is_told_at_once_and_not_again_on_fr
         assert sorted(w.to for w in warnings) == ["claire", "fabienne"]  # the coordinator and the stand-in
         to_claire = next(w for w in warnings if w.to == "claire")
         assert "semaine du 14/09" in to_claire.text and "lundi 14/09, mardi 15/09, mercredi 16/09" in to_claire.text
-        assert "fabienne prendra le relais" in to_claire.text and "/permanence <formateur> 14/09" in to_claire.text
+        assert "fabienne prendra le relais" in to_claire.text
+        assert "/permanence remplacer 14/09 @personne" in to_claire.text
         to_fabienne = next(w for w in warnings if w.to == "fabienne")
         assert "c'est vous qui serez sollicité·e" in to_fabienne.text
         (notice,) = sent(run, "sos/absent_set")

@@ -30,6 +30,17 @@ def test_the_semester_is_drawn_from_the_seed_alone() -> None:
     assert first.draws != other.draws
 
 
+def test_about_half_the_declared_holiday_absences_are_declared_ahead_and_nothing_else() -> None:
+    ahead = holiday_declared = 0
+    for seed in range(1, 41):
+        for cal in draw_semester(120, seed).calendars.values():
+            assert cal.ahead <= set(cal.declared)  # only absences that are declared at all
+            assert all(in_holidays(first) for first, _last in cal.ahead)  # working-day ones: on the day
+            ahead += len(cal.ahead)
+            holiday_declared += sum(1 for first, _last in cal.declared if in_holidays(first))
+    assert 0.35 < ahead / holiday_declared < 0.65  # DECLARES_AHEAD = 0.5
+
+
 def test_most_staff_are_away_in_school_holidays_and_some_working_days() -> None:
     away_in_holidays = workdays_away = workdays = 0
     for seed in range(1, 41):
