@@ -103,8 +103,12 @@ class TicebotApp:
         return handled
 
     async def run_once(self, now: datetime | None = None) -> tuple[int, int]:
-        fired = await self.core.sweep(now)
+        # What an event just queued goes out before the sweep runs: a reply's latency is not a sweep's
+        # round trips. What the sweep fires goes out in the same pass.
         sent = await self.dispatcher.deliver_pending()
+        fired = await self.core.sweep(now)
+        if fired:
+            sent += await self.dispatcher.deliver_pending()
         return fired, sent
 
     async def run_forever(self) -> None:
@@ -148,12 +152,17 @@ class TicebotApp:
             return row.value if row else None
 
     async def kv_set(self, key: str, value: str) -> None:
+        await self.kv_set_many({key: value})
+
+    async def kv_set_many(self, items: dict[str, str]) -> None:
         async with self.db.transaction() as session:
-            row = await session.get(KeyValue, key)
-            if row is None:
-                session.add(KeyValue(key=key, value=value))
-            else:
-                row.value = value
+            rows = {row.key: row for row in (await session.execute(
+                select(KeyValue).where(KeyValue.key.in_(list(items))))).scalars()}
+            for key, value in items.items():
+                if key in rows:
+                    rows[key].value = value
+                else:
+                    session.add(KeyValue(key=key, value=value))
 
     def referential_for(self, space_id: str) -> Any:
         return self.core.referential_for(self.settings.space(space_id))

@@ -15,6 +15,10 @@ class KeyValue(Protocol):
 
     async def kv_set(self, key: str, value: str) -> None: ...
 
+    async def kv_set_many(self, items: dict[str, str]) -> None:
+        """All of `items` in one transaction (a sync's room markers and its token together)."""
+        ...
+
 
 SINCE = "matrix:since"  # sync token after the last fully processed sync
 DEVICE_ID = "matrix:device_id"  # kept so password logins reuse one device (and Synapse txn dedup)
@@ -48,3 +52,6 @@ class MemoryKeyValue:
 
     async def kv_set(self, key: str, value: str) -> None:
         self.data[key] = value
+
+    async def kv_set_many(self, items: dict[str, str]) -> None:
+        self.data.update(items)

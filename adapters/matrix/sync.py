@@ -96,14 +96,18 @@ class SyncLoop:
             await self.handler.on_state(response)
             self._full_state = False
         await self.handler.on_invites(response.rooms.invite)
+        markers: dict[str, str] = {}
         for room_id, info in response.rooms.join.items():
             events = await self._room_events(room_id, info.timeline)
             if not events:
                 continue
             await self.handler.on_room_events(room_id, events)
-            await self.kv.kv_set(state.last_event(room_id), events[-1].get("event_id", ""))
+            markers[state.last_event(room_id)] = events[-1].get("event_id", "")
         await self.handler.after_sync(response)
-        await self._save(response.next_batch)
+        # One transaction for the rooms' markers and the token, after every event was handled: a crash
+        # before it syncs again from the previous token, and the core drops what it already handled.
+        self.since = response.next_batch
+        await self.kv.kv_set_many({**markers, state.SINCE: response.next_batch})
 
     async def run_forever(self) -> None:
         """Sync until cancelled; a failing homeserver is retried with exponential backoff."""
