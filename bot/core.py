@@ -12,8 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
@@ -43,6 +46,9 @@ from bot.timezones import DEFAULT_TIMEZONE, write_in, writing_in
 
 log = logging.getLogger(__name__)
 
+_PROCESSED = ProcessedEvent.__table__
+_POSTS = Post.__table__
+_POST_KEY = ("platform", "platform_channel_id", "platform_post_id")  # the posts' unique constraint
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
 
@@ -158,8 +164,8 @@ class Core:
 
         A duplicate id violates the primary key; `handle` then finds the row and reports "already
         handled" (nothing of this transaction was kept)."""
-        session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=now))
-        await session.flush()
+        # Core-level INSERT on the table: no ORM object (nothing reads it back in the event), no flush.
+        await session.execute(_PROCESSED.insert(), {"platform": platform, "event_id": event_id, "processed_at": now})
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
@@ -243,10 +249,12 @@ class Core:
             return None
         space: Space | None = None
         roles: set[str] = set()
+        awaits_info: bool | None = None  # unknown: read only with the member in a mapped channel
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            member, roles = await member_with_roles(session, user, now, channel_row.space_id)
+            acting = await member_with_roles(session, user, now, channel_row.space_id)
+            member, roles, awaits_info = acting.member, acting.roles, acting.awaits_info
         else:
             member = await get_or_create_member(session, user, now)
             space_ids = await spaces_of(session, member.id)
@@ -262,15 +270,11 @@ class Core:
                 roles = {"member"}
         return Context(core=self, session=session, now=now, member=member, user=user, channel=channel,
                        space=space, roles=roles, thread=thread, is_direct=is_direct,
-                       channel_kind=channel_row.kind if channel_row else "direct")
+                       channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info)
 
     async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
         if event.author_is_bot:
             log.debug("event %s:%s is a bot's post; ignored", event.channel.platform, event.event_id)
-            return
-        if await self._find_post(session, event.channel, event.message.id) is not None:
-            log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
-                        event.channel.platform, event.event_id, event.message.id)
             return
         thread = event.thread
         if thread is None and not event.is_direct:
@@ -280,7 +284,12 @@ class Core:
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
-        ctx.post = post = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        stored = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        if stored is None:
+            log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
+                        event.channel.platform, event.event_id, event.message.id)
+            return
+        ctx.post = post = stored
         ctx.post_is_new = True
         if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed, event.event_id):
             return
@@ -292,9 +301,14 @@ class Core:
         await self._run_observers(ctx, event)
 
     async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
-                          is_command: bool, now: datetime) -> Post:
-        """The post is stored first and outside every handler's savepoint: what people write is kept."""
-        post = Post(
+                          is_command: bool, now: datetime) -> Post | None:
+        """The post is stored first and outside every handler's savepoint: what people write is kept.
+
+        One statement claims the message: INSERT … ON CONFLICT DO NOTHING RETURNING id (None: the
+        message is already stored, delivered under another event id). The ORM object handlers get is
+        built from the same values and attached without a read; every column is set, so nothing of it
+        is ever loaded lazily."""
+        values = dict(
             space_id=ctx.space.id if ctx.space else None,
             platform=event.channel.platform,
             platform_channel_id=event.channel.id,
@@ -306,9 +320,18 @@ class Core:
             is_direct=event.is_direct,
             kind="command" if is_command else "post",
             created_at=now,
+            edited_at=None,
+            deleted_at=None,
         )
+        insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        statement = (insert_new(_POSTS).values(values)
+                     .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id))
+        post_id = (await session.execute(statement)).scalar()
+        if post_id is None:
+            return None
+        post = Post(id=post_id, **values)
+        make_transient_to_detached(post)
         session.add(post)
-        await session.flush()
         return post
 
     async def _run_observers(self, ctx: Context, event: PostCreated) -> None:

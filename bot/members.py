@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, Role
+from bot.db.models import Declaration, Member, Role
 from bot.refs import UserRef
 
 VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
@@ -65,21 +66,34 @@ async def get_or_create_member(session: AsyncSession, user: UserRef, now: dateti
     return member
 
 
-async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
-                            space_id: str) -> tuple[Member, set[str]]:
-    """The member (created if new) and their roles in `space_id`, read together in one query."""
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """Who acts, as read in this event's transaction: the member, their roles in the space, and whether
+    a validator is waiting for their answer on a declaration (lets a post skip that observer)."""
+
+    member: Member
+    roles: set[str]
+    awaits_info: bool
+
+
+async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str) -> Acting:
+    """The member (created if new), their roles in `space_id` and whether one of their declarations
+    awaits their answer, read together in one query (never cached: they change while the bot runs)."""
+    awaits = (select(Declaration.id)
+              .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
+              .exists().label("awaits_info"))
     rows = (await session.execute(
-        select(Member, Role.role)
+        select(Member, Role.role, awaits)
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == user.platform, Member.platform_user_id == user.id)
     )).all()
-    if not rows:
-        return await get_or_create_member(session, user, now), set()
+    if not rows:  # a new member: no roles and no declarations yet
+        return Acting(await get_or_create_member(session, user, now), set(), False)
     member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display
-    return member, {role for _member, role in rows if role is not None}
+    return Acting(member, {role for _member, role, _awaits in rows if role is not None}, bool(rows[0][2]))
 
 
 def user_ref(member: Member) -> UserRef:

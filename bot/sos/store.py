@@ -32,6 +32,26 @@ async def question_in_thread(session: AsyncSession, thread: ThreadRef) -> Questi
     ).scalar_one_or_none()
 
 
+async def question_in_thread_with_pending(session: AsyncSession, thread: ThreadRef,
+                                         kinds: Iterable[str]) -> tuple[Question | None, bool]:
+    """The thread's question and whether one of its steps of `kinds` is pending, in one query (a reply
+    then cancels those steps only when there is one: an UPDATE saved on most replies)."""
+    pending = (select(ScheduledStep.id)
+               .where(ScheduledStep.question_id == Question.id, ScheduledStep.state == "pending",
+                      ScheduledStep.kind.in_(list(kinds)))
+               .exists().label("pending"))
+    row = (
+        await session.execute(
+            select(Question, pending).where(
+                Question.platform == thread.channel.platform,
+                Question.platform_channel_id == thread.channel.id,
+                Question.thread_root_id == thread.id,
+            )
+        )
+    ).one_or_none()
+    return (None, False) if row is None else (row[0], bool(row[1]))
+
+
 def thread_of(question: Question) -> ThreadRef:
     return ThreadRef(ChannelRef(question.platform, question.platform_channel_id), question.thread_root_id)
 

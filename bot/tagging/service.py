@@ -143,8 +143,10 @@ async def prepare_taggers(core: Any) -> None:
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and bool((event.text or "").strip()))
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
-    if ctx.post is not None:
-        await tag_words(ctx, ctx.post, event.text or "")
+    # No savepoint of its own here: the core already runs every observer in one, and records a failure
+    # (replayable) instead of only logging it; two statements per post saved (issue 17).
+    if ctx.post is not None and ctx.space is not None and not ctx.is_direct and (event.text or "").strip():
+        await tag_post(ctx, ctx.post, event.text or "")
 
 
 async def tag_words(ctx: Context, post: Post, text: str) -> None:
