@@ -6,6 +6,12 @@ and an event-loop wake-up. On a loaded machine those hand-offs, not SQLite, were
 time. Here a statement is one function run in that thread: same sqlite3 calls, in the same order, on
 the same connection, so transactions, savepoints, errors and results are unchanged.
 
+Transaction control without a result (BEGIN IMMEDIATE, SAVEPOINT, RELEASE SAVEPOINT) is sent in the
+same trip as the statement that follows it (or the COMMIT): SQLite runs them in the same order, on the
+same connection, just without a hand-off of their own. A savepoint is still taken before the statements
+it guards, so a ROLLBACK TO it undoes exactly what it did; a failure of the control statement itself
+surfaces on the statement it travels with, inside the same transaction.
+
 Installed per connection (`adopt`, from the engine's "connect" listener), not by patching the library;
 server-side cursors keep the stock path. If aiosqlite's internals change shape, `adopt` leaves the
 connection as it is (stock behaviour, only slower).
@@ -18,11 +24,31 @@ from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 
+_DEFERRED = "_ticebot_deferred"  # control statements waiting for the next trip, on the aiosqlite connection
 
-def _run(conn: Any, operation: str, parameters: Any, many: bool) -> tuple[Any, list[Any] | None, Any, int]:
+
+def _deferrable(operation: Any, parameters: Any) -> bool:
+    if parameters or not isinstance(operation, str):
+        return False
+    return operation == "BEGIN IMMEDIATE" or operation.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
+
+
+def _take_deferred(aio: Any) -> tuple[str, ...]:
+    waiting = getattr(aio, _DEFERRED)
+    if not waiting:
+        return ()
+    out = tuple(waiting)
+    waiting.clear()
+    return out
+
+
+def _run(conn: Any, before: tuple[str, ...], operation: str, parameters: Any,
+         many: bool) -> tuple[Any, list[Any] | None, Any, int]:
     """In aiosqlite's thread: what the stock adapter does in three or four trips."""
     cursor = conn.cursor()
     try:
+        for control in before:
+            cursor.execute(control)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -40,10 +66,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def _one_trip(self, operation: str, parameters: Any, many: bool) -> None:
+        aio = self._connection
+        if not many and _deferrable(operation, parameters):
+            getattr(aio, _DEFERRED).append(operation)  # sent with the next statement or the COMMIT
+            self.description = None
+            self.lastrowid, self.rowcount = None, -1
+            return
         try:
-            aio = self._connection
             description, rows, lastrowid, rowcount = self.await_(
-                aio._execute(_run, aio._conn, operation, parameters, many))
+                aio._execute(_run, aio._conn, _take_deferred(aio), operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         if description and not many:
@@ -62,13 +93,53 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._one_trip(operation, seq_of_parameters, True)
 
 
+def _commit(conn: Any, before: tuple[str, ...]) -> None:
+    for control in before:
+        conn.execute(control)
+    conn.commit()
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
+            self._flush_deferred()  # the stock path has its own trips: keep the order
             return super().cursor(server_side=True)
         return OneTripCursor(self)
+
+    def _flush_deferred(self) -> None:
+        before = _take_deferred(self._connection)
+        if before:
+            try:
+                self.await_(self._connection._execute(_run_controls, self._connection._conn, before))
+            except Exception as error:
+                self._handle_exception(error)
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        self._flush_deferred()
+        return super().execute(*args, **kw)
+
+    def commit(self) -> None:
+        aio = self._connection
+        try:
+            self.await_(aio._execute(_commit, aio._conn, _take_deferred(aio)))
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        # Whatever waits (a BEGIN, a savepoint, its release) is void once the whole transaction rolls back.
+        _take_deferred(self._connection)
+        super().rollback()
+
+    def close(self) -> None:
+        _take_deferred(self._connection)
+        super().close()
+
+
+def _run_controls(conn: Any, before: tuple[str, ...]) -> None:
+    for control in before:
+        conn.execute(control)
 
 
 def adopt(dbapi_connection: Any) -> bool:
@@ -78,5 +149,6 @@ def adopt(dbapi_connection: Any) -> bool:
     aio = getattr(dbapi_connection, "_connection", None)
     if not callable(getattr(aio, "_execute", None)) or not hasattr(type(aio), "_conn"):
         return False
+    setattr(aio, _DEFERRED, [])
     dbapi_connection.__class__ = OneTripConnection
     return True
