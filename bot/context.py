@@ -55,6 +55,8 @@ class Context:
     # Does one of the member's declarations await their answer (needs_info)? Read with the member in
     # this transaction; None when not read (then observers that care look for themselves).
     awaits_info: bool | None = None
+    # Values post observers asked to be read with the member (bot/hooks.py `reads_along`), by label.
+    read_along: dict[str, Any] = field(default_factory=dict)
     _traced: bool = False
 
     @property

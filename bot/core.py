@@ -35,7 +35,7 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import applies
+from bot.hooks import applies, kinds_of, reads_of
 from bot.members import ensure_role, get_or_create_member, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
@@ -84,6 +84,8 @@ class Core:
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
+        self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
+        self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class Core:
         is_direct: bool,
         thread: ThreadRef | None,
         space_hint: str | None = None,
+        for_post: bool = False,
     ) -> Context | None:
         channel_row = None if is_direct else await self._channel(session, channel)
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
@@ -250,11 +253,16 @@ class Core:
         space: Space | None = None
         roles: set[str] = set()
         awaits_info: bool | None = None  # unknown: read only with the member in a mapped channel
+        read_along: dict[str, Any] = {}
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            acting = await member_with_roles(session, user, now, channel_row.space_id)
-            member, roles, awaits_info = acting.member, acting.roles, acting.awaits_info
+            along: dict[str, Any] = {}
+            if for_post and space is not None:
+                for read in self._post_reads:
+                    along.update(read(space))
+            acting = await member_with_roles(session, user, now, channel_row.space_id, along)
+            member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
             space_ids = await spaces_of(session, member.id)
@@ -270,7 +278,8 @@ class Core:
                 roles = {"member"}
         return Context(core=self, session=session, now=now, member=member, user=user, channel=channel,
                        space=space, roles=roles, thread=thread, is_direct=is_direct,
-                       channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info)
+                       channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info,
+                       read_along=read_along)
 
     async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
         if event.author_is_bot:
@@ -280,7 +289,7 @@ class Core:
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint)
+                                  space_hint=event.space_hint, for_post=True)
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
@@ -297,7 +306,8 @@ class Core:
             ctx.say("errors/unknown_command", written=parsed.written,
                     suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
             return
-        post.kind = "post"  # also a command inside a message that its handler did not take as one
+        if post.kind == "command":  # a command inside a message that its handler did not take as one
+            post.kind = "post"
         await self._run_observers(ctx, event)
 
     async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
@@ -323,16 +333,31 @@ class Core:
             edited_at=None,
             deleted_at=None,
         )
+        kind: Any = None if is_command else self._kind_at_insert(ctx, event)
         insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        statement = (insert_new(_POSTS).values(values)
-                     .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id))
-        post_id = (await session.execute(statement)).scalar()
-        if post_id is None:
+        statement = (insert_new(_POSTS).values(values if kind is None else {**values, "kind": kind})
+                     .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+        row = (await session.execute(statement)).one_or_none()
+        if row is None:
             return None
-        post = Post(id=post_id, **values)
+        post = Post(id=row.id, **{**values, "kind": row.kind})
         make_transient_to_detached(post)
         session.add(post)
         return post
+
+    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> Any:
+        """The first observer's kind for the new post (a SQL expression), None when none has one. Built in
+        memory; a failing one is logged and skipped (the observer still sets the kind when it runs)."""
+        for kind_of in self._post_kinds:
+            try:
+                kind = kind_of(ctx, event)
+            except Exception:
+                log.exception("event %s:%s: %s failed; the post is stored as a plain post", event.channel.platform,
+                              event.event_id, handler_name(kind_of))
+                continue
+            if kind is not None:
+                return kind
+        return None
 
     async def _run_observers(self, ctx: Context, event: PostCreated) -> None:
         failed: list[EventFailure] = []

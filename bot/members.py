@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,26 +75,31 @@ class Acting:
     member: Member
     roles: set[str]
     awaits_info: bool
+    read_along: dict[str, Any]  # the observers' read-alongs (bot/hooks.py), by label; {} when none
 
 
-async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str) -> Acting:
+async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
+                            along: dict[str, Any] | None = None) -> Acting:
     """The member (created if new), their roles in `space_id` and whether one of their declarations
-    awaits their answer, read together in one query (never cached: they change while the bot runs)."""
+    awaits their answer, read together in one query (never cached: they change while the bot runs).
+    `along`: labelled scalar subqueries read in the same query (not read for a new member)."""
     awaits = (select(Declaration.id)
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
+    labels = list(along or ())
     rows = (await session.execute(
-        select(Member, Role.role, awaits)
+        select(Member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == user.platform, Member.platform_user_id == user.id)
     )).all()
     if not rows:  # a new member: no roles and no declarations yet
-        return Acting(await get_or_create_member(session, user, now), set(), False)
+        return Acting(await get_or_create_member(session, user, now), set(), False, {})
     member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display
-    return Acting(member, {role for _member, role, _awaits in rows if role is not None}, bool(rows[0][2]))
+    return Acting(member, {row[1] for row in rows if row[1] is not None}, bool(rows[0][2]),
+                  {label: rows[0][3 + i] for i, label in enumerate(labels)})
 
 
 def user_ref(member: Member) -> UserRef:

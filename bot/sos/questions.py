@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import case, select
 
 from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import only_when
+from bot.hooks import kind_at_insert, only_when
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
@@ -76,6 +78,17 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
+def reply_kind(ctx: Context, event: PostCreated) -> Any:
+    """A reply in a question's thread is an answer (what sos_on_post sets): said by the post's INSERT."""
+    if ctx.space is None or ctx.is_direct or event.thread is None:
+        return None
+    in_thread = select(Question.id).where(
+        Question.platform == event.thread.channel.platform, Question.platform_channel_id == event.thread.channel.id,
+        Question.thread_root_id == event.thread.id).exists()
+    return case((in_thread, "answer"), else_="post")
+
+
+@kind_at_insert(reply_kind)
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and (event.thread is not None or ctx.channel_kind == "sos"))
 async def sos_on_post(ctx: Context, event: PostCreated) -> None:
