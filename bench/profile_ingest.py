@@ -49,7 +49,7 @@ def group_of(filename: str, name: str) -> str:
     return filename.rsplit("/", 1)[-1]
 
 
-async def main(kind: str, events: int, url: str | None) -> None:
+async def main(kind: str, events: int, url: str | None, cpu_only: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = await TicebotApp.create(Settings(spaces=[space()]), clock=FakeClock(NOW),
                                       database_url=url or f"sqlite+aiosqlite:///{tmp}/profile.db")
@@ -63,7 +63,7 @@ async def main(kind: str, events: int, url: str | None) -> None:
             sql = SqlCapture(keep=True)
             times: dict[str, list[float]] = defaultdict(list)
             kept: list[str] = []
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time) if cpu_only else cProfile.Profile()
             with sql.on(app.db.engine):
                 for event_kind, event in mix.events(events):
                     on = kind in ("all", event_kind)
@@ -103,5 +103,6 @@ if __name__ == "__main__":
                         choices=["all", "question", "reply", "general", "reaction", "command"])
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--cpu", action="store_true", help="profile the event loop thread's CPU time, not wall time")
     args = parser.parse_args()
-    asyncio.run(main(args.kind, args.events, args.database))
+    asyncio.run(main(args.kind, args.events, args.database, args.cpu))
