@@ -13,6 +13,7 @@ event's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,11 +35,14 @@ class ConfigRows:
         self._spaces: dict[str, Space] = {}  # detached copies; merged into each session without a SELECT
 
         self._all: tuple[Space, ...] | None = None  # every space, by id (the FAQ's sharing rules read them)
+        # What the core builds from these rows (a space's member query with its read-alongs): reset with them.
+        self.derived: dict[Any, Any] = {}
 
     def clear(self) -> None:
         self._channels.clear()
         self._spaces.clear()
         self._all = None
+        self.derived.clear()
 
     @staticmethod
     def _copy(row: Space) -> Space:

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +36,7 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.hooks import applies, kinds_of, reads_of
-from bot.members import ensure_role, get_or_create_member, member_with_roles, roles_of, spaces_of
+from bot.members import ensure_role, get_or_create_member, member_query, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
@@ -49,6 +49,17 @@ log = logging.getLogger(__name__)
 _PROCESSED = ProcessedEvent.__table__
 _POSTS = Post.__table__
 _POST_KEY = ("platform", "platform_channel_id", "platform_post_id")  # the posts' unique constraint
+_CLAIM = _PROCESSED.insert()  # built once: statements on the hot path are reused, not rebuilt per event
+_POST_COLUMNS = ("space_id", "platform", "platform_channel_id", "platform_post_id", "thread_root_id", "author_id",
+                 "text", "title", "is_direct", "kind", "created_at", "edited_at", "deleted_at")
+
+
+@lru_cache(maxsize=4)
+def _store_statement(dialect: str) -> Any:
+    """A new post's INSERT … ON CONFLICT DO NOTHING RETURNING, with every value a bound parameter."""
+    insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (insert_new(_POSTS).values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
+            .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
 
@@ -167,7 +178,7 @@ class Core:
         A duplicate id violates the primary key; `handle` then finds the row and reports "already
         handled" (nothing of this transaction was kept)."""
         # Core-level INSERT on the table: no ORM object (nothing reads it back in the event), no flush.
-        await session.execute(_PROCESSED.insert(), {"platform": platform, "event_id": event_id, "processed_at": now})
+        await session.execute(_CLAIM, {"platform": platform, "event_id": event_id, "processed_at": now})
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
@@ -257,11 +268,15 @@ class Core:
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            along: dict[str, Any] = {}
-            if for_post and space is not None:
-                for read in self._post_reads:
-                    along.update(read(space))
-            acting = await member_with_roles(session, user, now, channel_row.space_id, along)
+            key = ("member query", channel_row.space_id, for_post and space is not None)
+            query = self.config_rows.derived.get(key)
+            if query is None:  # built once per space (its read-alongs depend on its referential), then reused
+                along: dict[str, Any] = {}
+                if key[2]:
+                    for read in self._post_reads:
+                        along.update(read(space))
+                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along)
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query)
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
@@ -334,10 +349,14 @@ class Core:
             deleted_at=None,
         )
         kind: Any = None if is_command else self._kind_at_insert(ctx, event)
-        insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        statement = (insert_new(_POSTS).values(values if kind is None else {**values, "kind": kind})
-                     .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
-        row = (await session.execute(statement)).one_or_none()
+        if kind is None:
+            row = (await session.execute(_store_statement("sqlite" if self.db.is_sqlite else "postgresql"),
+                                         values)).one_or_none()
+        else:  # the observer's kind expression is part of the statement
+            insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
+            statement = (insert_new(_POSTS).values({**values, "kind": kind})
+                         .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+            row = (await session.execute(statement)).one_or_none()
         if row is None:
             return None
         post = Post(id=row.id, **{**values, "kind": row.kind})
