@@ -60,6 +60,8 @@ def _store_statement(dialect: str) -> Any:
     insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
     return (insert_new(_POSTS).values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
             .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+
+
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
 
