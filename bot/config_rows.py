@@ -13,6 +13,7 @@ event's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,9 +34,30 @@ class ConfigRows:
         self._channels: dict[tuple[str, str], ChannelRow] = {}
         self._spaces: dict[str, Space] = {}  # detached copies; merged into each session without a SELECT
 
+        self._all: tuple[Space, ...] | None = None  # every space, by id (the FAQ's sharing rules read them)
+        # What the core builds from these rows (a space's member query with its read-alongs): reset with them.
+        self.derived: dict[Any, Any] = {}
+
     def clear(self) -> None:
         self._channels.clear()
         self._spaces.clear()
+        self._all = None
+        self.derived.clear()
+
+    @staticmethod
+    def _copy(row: Space) -> Space:
+        # A detached copy: the session's own instance may be changed or expired by a handler.
+        cached = Space(id=row.id, referential_id=row.referential_id, language=row.language, settings=row.settings)
+        make_transient_to_detached(cached)
+        return cached
+
+    async def all_spaces(self, session: AsyncSession) -> tuple[Space, ...]:
+        """Every space, ordered by id, from memory after the first read. Detached copies, for reading
+        their configuration (not attached to `session`)."""
+        if self._all is None:
+            rows = (await session.execute(select(Space).order_by(Space.id))).scalars().all()
+            self._all = tuple(self._copy(row) for row in rows)
+        return self._all
 
     async def channel(self, session: AsyncSession, platform: str, channel_id: str) -> ChannelRow | None:
         key = (platform, channel_id)
@@ -58,10 +80,6 @@ class ConfigRows:
             row = await session.get(Space, space_id)
             if row is None:
                 return None
-            # A detached copy: the session's own instance may be changed or expired by a handler.
-            cached = Space(id=row.id, referential_id=row.referential_id, language=row.language,
-                           settings=row.settings)
-            make_transient_to_detached(cached)
-            self._spaces[space_id] = cached
+            self._spaces[space_id] = self._copy(row)
             return row
         return await session.merge(cached, load=False)

@@ -52,6 +52,11 @@ class Context:
     # A reaction on one of the bot's own messages: its template (e.g. "sos/received"); no post then.
     bot_template: str = ""
     post_is_new: bool = False  # `post` was stored by this event (nothing refers to it yet: no tags)
+    # Does one of the member's declarations await their answer (needs_info)? Read with the member in
+    # this transaction; None when not read (then observers that care look for themselves).
+    awaits_info: bool | None = None
+    # Values post observers asked to be read with the member (bot/hooks.py `reads_along`), by label.
+    read_along: dict[str, Any] = field(default_factory=dict)
     _traced: bool = False
 
     @property

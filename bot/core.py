@@ -11,9 +11,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
@@ -32,8 +35,8 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import applies
-from bot.members import ensure_role, get_or_create_member, member_with_roles, roles_of, spaces_of
+from bot.hooks import applies, kinds_of, reads_of
+from bot.members import ensure_role, get_or_create_member, member_query, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
@@ -42,6 +45,22 @@ from bot.sweep import next_due, sweep
 from bot.timezones import DEFAULT_TIMEZONE, write_in, writing_in
 
 log = logging.getLogger(__name__)
+
+_PROCESSED = ProcessedEvent.__table__
+_POSTS = Post.__table__
+_POST_KEY = ("platform", "platform_channel_id", "platform_post_id")  # the posts' unique constraint
+_CLAIM = _PROCESSED.insert()  # built once: statements on the hot path are reused, not rebuilt per event
+_POST_COLUMNS = ("space_id", "platform", "platform_channel_id", "platform_post_id", "thread_root_id", "author_id",
+                 "text", "title", "is_direct", "kind", "created_at", "edited_at", "deleted_at")
+
+
+@lru_cache(maxsize=4)
+def _store_statement(dialect: str) -> Any:
+    """A new post's INSERT … ON CONFLICT DO NOTHING RETURNING, with every value a bound parameter."""
+    insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (insert_new(_POSTS).values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
+            .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+
 
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
@@ -78,6 +97,8 @@ class Core:
         self.parser = registry.parser()
         self._referentials: dict[str, Any] | None = None
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
+        self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
+        self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -158,8 +179,8 @@ class Core:
 
         A duplicate id violates the primary key; `handle` then finds the row and reports "already
         handled" (nothing of this transaction was kept)."""
-        session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=now))
-        await session.flush()
+        # Core-level INSERT on the table: no ORM object (nothing reads it back in the event), no flush.
+        await session.execute(_CLAIM, {"platform": platform, "event_id": event_id, "processed_at": now})
 
     async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
@@ -232,6 +253,7 @@ class Core:
         is_direct: bool,
         thread: ThreadRef | None,
         space_hint: str | None = None,
+        for_post: bool = False,
     ) -> Context | None:
         channel_row = None if is_direct else await self._channel(session, channel)
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
@@ -243,10 +265,21 @@ class Core:
             return None
         space: Space | None = None
         roles: set[str] = set()
+        awaits_info: bool | None = None  # unknown: read only with the member in a mapped channel
+        read_along: dict[str, Any] = {}
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            member, roles = await member_with_roles(session, user, now, channel_row.space_id)
+            key = ("member query", channel_row.space_id, for_post and space is not None)
+            query = self.config_rows.derived.get(key)
+            if query is None:  # built once per space (its read-alongs depend on its referential), then reused
+                along: dict[str, Any] = {}
+                if key[2]:
+                    for read in self._post_reads:
+                        along.update(read(space))
+                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along)
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query)
+            member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
             space_ids = await spaces_of(session, member.id)
@@ -262,25 +295,27 @@ class Core:
                 roles = {"member"}
         return Context(core=self, session=session, now=now, member=member, user=user, channel=channel,
                        space=space, roles=roles, thread=thread, is_direct=is_direct,
-                       channel_kind=channel_row.kind if channel_row else "direct")
+                       channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info,
+                       read_along=read_along)
 
     async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
         if event.author_is_bot:
             log.debug("event %s:%s is a bot's post; ignored", event.channel.platform, event.event_id)
             return
-        if await self._find_post(session, event.channel, event.message.id) is not None:
-            log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
-                        event.channel.platform, event.event_id, event.message.id)
-            return
         thread = event.thread
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint)
+                                  space_hint=event.space_hint, for_post=True)
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
-        ctx.post = post = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        stored = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        if stored is None:
+            log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
+                        event.channel.platform, event.event_id, event.message.id)
+            return
+        ctx.post = post = stored
         ctx.post_is_new = True
         if isinstance(parsed, ParsedCommand) and await self._run_command(ctx, parsed, event.event_id):
             return
@@ -288,13 +323,19 @@ class Core:
             ctx.say("errors/unknown_command", written=parsed.written,
                     suggestions=[self.registry.commands[s].usage for s in parsed.suggestions])
             return
-        post.kind = "post"  # also a command inside a message that its handler did not take as one
+        if post.kind == "command":  # a command inside a message that its handler did not take as one
+            post.kind = "post"
         await self._run_observers(ctx, event)
 
     async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
-                          is_command: bool, now: datetime) -> Post:
-        """The post is stored first and outside every handler's savepoint: what people write is kept."""
-        post = Post(
+                          is_command: bool, now: datetime) -> Post | None:
+        """The post is stored first and outside every handler's savepoint: what people write is kept.
+
+        One statement claims the message: INSERT … ON CONFLICT DO NOTHING RETURNING id (None: the
+        message is already stored, delivered under another event id). The ORM object handlers get is
+        built from the same values and attached without a read; every column is set, so nothing of it
+        is ever loaded lazily."""
+        values = dict(
             space_id=ctx.space.id if ctx.space else None,
             platform=event.channel.platform,
             platform_channel_id=event.channel.id,
@@ -306,10 +347,38 @@ class Core:
             is_direct=event.is_direct,
             kind="command" if is_command else "post",
             created_at=now,
+            edited_at=None,
+            deleted_at=None,
         )
+        kind: Any = None if is_command else self._kind_at_insert(ctx, event)
+        if kind is None:
+            row = (await session.execute(_store_statement("sqlite" if self.db.is_sqlite else "postgresql"),
+                                         values)).one_or_none()
+        else:  # the observer's kind expression is part of the statement
+            insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
+            statement = (insert_new(_POSTS).values({**values, "kind": kind})
+                         .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+            row = (await session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        post = Post(id=row.id, **{**values, "kind": row.kind})
+        make_transient_to_detached(post)
         session.add(post)
-        await session.flush()
         return post
+
+    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> Any:
+        """The first observer's kind for the new post (a SQL expression), None when none has one. Built in
+        memory; a failing one is logged and skipped (the observer still sets the kind when it runs)."""
+        for kind_of in self._post_kinds:
+            try:
+                kind = kind_of(ctx, event)
+            except Exception:
+                log.exception("event %s:%s: %s failed; the post is stored as a plain post", event.channel.platform,
+                              event.event_id, handler_name(kind_of))
+                continue
+            if kind is not None:
+                return kind
+        return None
 
     async def _run_observers(self, ctx: Context, event: PostCreated) -> None:
         failed: list[EventFailure] = []

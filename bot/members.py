@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, Role
+from bot.db.models import Declaration, Member, Role
 from bot.refs import UserRef
 
 VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
@@ -65,21 +67,47 @@ async def get_or_create_member(session: AsyncSession, user: UserRef, now: dateti
     return member
 
 
-async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
-                            space_id: str) -> tuple[Member, set[str]]:
-    """The member (created if new) and their roles in `space_id`, read together in one query."""
-    rows = (await session.execute(
-        select(Member, Role.role)
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """Who acts, as read in this event's transaction: the member, their roles in the space, and whether
+    a validator is waiting for their answer on a declaration (lets a post skip that observer)."""
+
+    member: Member
+    roles: set[str]
+    awaits_info: bool
+    read_along: dict[str, Any]  # the observers' read-alongs (bot/hooks.py), by label; {} when none
+
+
+def member_query(space_id: str, along: dict[str, Any] | None = None) -> tuple[Select[Any], tuple[str, ...]]:
+    """The statement of `member_with_roles` for a space (built once per space and reused: the user is a
+    bound parameter), and the labels of the read-alongs it carries."""
+    awaits = (select(Declaration.id)
+              .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
+              .exists().label("awaits_info"))
+    labels = tuple(along or ())
+    statement = (
+        select(Member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
-        .where(Member.platform == user.platform, Member.platform_user_id == user.id)
-    )).all()
-    if not rows:
-        return await get_or_create_member(session, user, now), set()
+        .where(Member.platform == bindparam("user_platform"), Member.platform_user_id == bindparam("user_id"))
+    )
+    return statement, labels
+
+
+async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
+                            query: tuple[Select[Any], tuple[str, ...]] | None = None) -> Acting:
+    """The member (created if new), their roles in `space_id` and whether one of their declarations
+    awaits their answer, read together in one query (never cached: they change while the bot runs).
+    `query`: `member_query(space_id, …)` built beforehand, with its read-alongs (not read for a new member)."""
+    statement, labels = query or member_query(space_id)
+    rows = (await session.execute(statement, {"user_platform": user.platform, "user_id": user.id})).all()
+    if not rows:  # a new member: no roles and no declarations yet
+        return Acting(await get_or_create_member(session, user, now), set(), False, {})
     member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display
-    return member, {role for _member, role in rows if role is not None}
+    return Acting(member, {row[1] for row in rows if row[1] is not None}, bool(rows[0][2]),
+                  {label: rows[0][3 + i] for i, label in enumerate(labels)})
 
 
 def user_ref(member: Member) -> UserRef:

@@ -109,6 +109,9 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    from bot.db.sqlite_driver import adopt
+
+    adopt(dbapi_connection)  # one trip to aiosqlite's thread per statement (bot/db/sqlite_driver.py)
     # The driver's own transaction handling breaks SAVEPOINTs; we emit BEGIN ourselves (_sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

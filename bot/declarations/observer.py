@@ -13,7 +13,7 @@ from bot.events import PostCreated
 from bot.hooks import only_when
 
 
-@only_when(lambda ctx, event: ctx.space is not None and ctx.post is not None
+@only_when(lambda ctx, event: ctx.space is not None and ctx.post is not None and ctx.awaits_info is not False
            and (ctx.is_direct or event.thread is not None))
 async def member_answered(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.post is None:

@@ -48,10 +48,10 @@ async def suggest_on_arrival(ctx: Context, question: Question, text: str) -> lis
         return []
     index = await index_for(ctx.session, ctx.core, await searchable_spaces(ctx.session, ctx.core, ctx.space))
     hits = index.search(text, SUGGEST_THRESHOLD, MAX_SUGGESTIONS, exclude=frozenset({question.id}))
-    for rank, hit in enumerate(hits):
-        ctx.session.add(FaqSuggestion(question_id=question.id, source_question_id=hit.doc.question_id,
-                                      entry_id=hit.doc.entry_id, rank=rank, score=round(hit.score, 4),
-                                      shown_at=ctx.now))
+    if hits:  # one executemany without RETURNING (the ORM sends one INSERT per row on SQLite)
+        await ctx.session.execute(FaqSuggestion.__table__.insert(), [
+            dict(question_id=question.id, source_question_id=hit.doc.question_id, entry_id=hit.doc.entry_id,
+                 rank=rank, score=round(hit.score, 4), shown_at=ctx.now) for rank, hit in enumerate(hits)])
     return await describe(ctx, hits)
 
 

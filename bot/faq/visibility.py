@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
@@ -21,7 +20,10 @@ if TYPE_CHECKING:
 async def searchable_spaces(session: AsyncSession, core: Core, space: Space) -> tuple[str, ...]:
     """The space itself first, then every other non-private space whose `faq_share` names it."""
     out = [space.id]
-    for other in (await session.execute(select(Space).where(Space.id != space.id).order_by(Space.id))).scalars():
+    # Spaces are the configuration's rows: read from the core's memory, not once per question (issue 17).
+    for other in await core.config_rows.all_spaces(session):
+        if other.id == space.id:
+            continue
         cfg = core.space_config(other)
         if not cfg.private and space.id in cfg.faq_share:
             out.append(other.id)

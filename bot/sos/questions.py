@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import case, select
 
 from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import only_when
+from bot.hooks import kind_at_insert, only_when
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
+from bot.sos.deadlines import add_time
 from bot.sos.ladder import schedule_ladder
 from bot.sos.replies import ANSWERING_ROLES
-from bot.sos.store import LADDER_KINDS, cancel_steps, question_in_thread, schedule_after, thread_of
+from bot.sos.store import (
+    LADDER_KINDS,
+    cancel_steps,
+    question_in_thread,
+    question_in_thread_with_pending,
+    schedule_after,
+    thread_of,
+)
 
 ACCEPT_EMOJIS = {"✅", "✔️", "✔", "☑️", "white_check_mark", ":white_check_mark:", "heavy_check_mark"}
 REJECT_EMOJIS = {"❌", "✖️", "✖", "x", ":x:", "negative_squared_cross_mark", "❎"}
@@ -22,16 +32,18 @@ REJECT_EMOJIS = {"❌", "✖️", "✖", "x", ":x:", "negative_squared_cross_mar
 async def open_question(ctx: Context, title: str = "") -> Question:
     """Create the question for the current post; its thread is the post's thread."""
     assert ctx.space is not None and ctx.post is not None and ctx.thread is not None
+    cfg = ctx.space_config
     question = Question(
         space_id=ctx.space.id, post_id=ctx.post.id, asker_id=ctx.member.id,
         platform=ctx.thread.channel.platform, platform_channel_id=ctx.thread.channel.id,
         thread_root_id=ctx.thread.id, title=title, status="open", created_at=ctx.now,
-        clock_started_at=ctx.now, deadline_at=ctx.now,
+        # The deadline schedule_ladder sets, known before the INSERT: no UPDATE of the row right after it.
+        clock_started_at=ctx.now, deadline_at=add_time(ctx.now, cfg.sos.delay_td, cfg.sos, cfg.timezone),
     )
     ctx.post.kind = "question"
     ctx.session.add(question)
     await ctx.session.flush()
-    schedule_ladder(ctx.session, ctx.space_config, question, ctx.now)
+    schedule_ladder(ctx.session, cfg, question, ctx.now)
     suggestions: list[dict[str, object]] = []
     if "faq" in ctx.core.registry.capabilities:  # similar resolved questions, linked in the acknowledgement
         from bot.faq.suggest import suggest_on_arrival
@@ -66,6 +78,17 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
+def reply_kind(ctx: Context, event: PostCreated) -> Any:
+    """A reply in a question's thread is an answer (what sos_on_post sets): said by the post's INSERT."""
+    if ctx.space is None or ctx.is_direct or event.thread is None:
+        return None
+    in_thread = select(Question.id).where(
+        Question.platform == event.thread.channel.platform, Question.platform_channel_id == event.thread.channel.id,
+        Question.thread_root_id == event.thread.id).exists()
+    return case((in_thread, "answer"), else_="post")
+
+
+@kind_at_insert(reply_kind)
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and (event.thread is not None or ctx.channel_kind == "sos"))
 async def sos_on_post(ctx: Context, event: PostCreated) -> None:
@@ -76,7 +99,7 @@ async def sos_on_post(ctx: Context, event: PostCreated) -> None:
         if ctx.channel_kind == "sos" and not ctx.has_role("trainer", "coordinator") and not is_chatter(event.text):
             await open_question(ctx, title=event.title)
         return
-    question = await question_in_thread(ctx.session, event.thread)
+    question, follow_up_armed = await question_in_thread_with_pending(ctx.session, event.thread, ("sos.next_reply",))
     if question is None:
         return
     ctx.post.kind = "answer"
@@ -90,7 +113,8 @@ async def sos_on_post(ctx: Context, event: PostCreated) -> None:
     if question.first_response_at is None:
         question.first_response_at = ctx.now
         question.first_responder_id = ctx.member.id
-    await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
+    if follow_up_armed:  # read with the question: most replies have no follow-up step to cancel
+        await cancel_steps(ctx.session, question.id, ("sos.next_reply",))
     # The person holding it (someone of a backup space, who has no role here) answers for the staff too.
     if question.status == "open" and (ctx.has_role(*ANSWERING_ROLES) or question.claimed_by_id == ctx.member.id):
         await mark_answered(ctx, question)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Channel, Question, ScheduledStep
@@ -30,6 +32,28 @@ async def question_in_thread(session: AsyncSession, thread: ThreadRef) -> Questi
             )
         )
     ).scalar_one_or_none()
+
+
+@lru_cache(maxsize=16)
+def _with_pending(kinds: tuple[str, ...]) -> Select[Any]:
+    pending = (select(ScheduledStep.id)
+               .where(ScheduledStep.question_id == Question.id, ScheduledStep.state == "pending",
+                      ScheduledStep.kind.in_(kinds))
+               .exists().label("pending"))
+    return select(Question, pending).where(
+        Question.platform == bindparam("thread_platform"), Question.platform_channel_id == bindparam("thread_channel"),
+        Question.thread_root_id == bindparam("thread_id"))
+
+
+async def question_in_thread_with_pending(session: AsyncSession, thread: ThreadRef,
+                                         kinds: Iterable[str]) -> tuple[Question | None, bool]:
+    """The thread's question and whether one of its steps of `kinds` is pending, in one query (a reply
+    then cancels those steps only when there is one: an UPDATE saved on most replies). The statement is
+    built once per `kinds` (the thread is bound)."""
+    row = (await session.execute(_with_pending(tuple(kinds)), {
+        "thread_platform": thread.channel.platform, "thread_channel": thread.channel.id, "thread_id": thread.id,
+    })).one_or_none()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 def thread_of(question: Question) -> ThreadRef:

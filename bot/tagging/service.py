@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,7 @@ from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import TAG_CORRECTIONS, Post, Space, Tag
 from bot.events import PostCreated
-from bot.hooks import only_when
+from bot.hooks import only_when, reads_along
 from bot.referential.codes import closest_codes, normalise_code
 from bot.referential.model import Referential
 from bot.tagging.builds import builds_of
@@ -42,6 +42,7 @@ from bot.tagging.model import Tagger
 log = logging.getLogger(__name__)
 
 CORRECTING_ROLES = ("tutor", "trainer", "coordinator")
+_TAGS_INSERT = Tag.__table__.insert()  # a Core executemany, built once (the ORM's bulk path costs more CPU)
 
 __all__ = ["CORRECTING_ROLES", "Corrections", "load_corrections", "tagger_for", "tag_post"]
 
@@ -83,16 +84,41 @@ async def _corrections_stamp(session: AsyncSession, space_id: str, referential_i
     return int(row[0]), int(row[1]), int(row[2])
 
 
+STAMP_ALONG = ("tagging_corrections", "tagging_removed", "tagging_last")  # read with the member (bot/hooks.py)
+
+
+def stamp_along(space: Space) -> dict[str, Any]:
+    """`_corrections_stamp` as three scalar subqueries the core reads with the post's member: the same
+    rows and partial index, in the post's transaction, without a round trip of their own (issue 17)."""
+    where = (Tag.space_id == space.id, Tag.referential_id == space.referential_id, sql_text(TAG_CORRECTIONS))
+    count, removed, last = STAMP_ALONG
+    return {
+        count: select(func.count()).select_from(Tag).where(*where).scalar_subquery(),
+        removed: select(func.count()).select_from(Tag).where(*where, Tag.removed.is_(True)).scalar_subquery(),
+        last: select(func.coalesce(func.max(Tag.id), 0)).where(*where).scalar_subquery(),
+    }
+
+
+def _stamp_read_along(ctx: Context) -> tuple[int, int, int] | None:
+    values = [ctx.read_along.get(label) for label in STAMP_ALONG]
+    if any(v is None for v in values) or ctx.space is None:
+        return None
+    return int(values[0]), int(values[1]), int(values[2])  # type: ignore[arg-type]
+
+
 def _stamp_key(ref: Referential, counts: tuple[int, int, int]) -> tuple[str, str, int, int, int]:
     return (ref.id, ref.version, *counts)
 
 
-async def tagger_for(ctx: Context) -> Tagger:
-    """The Tagger to use now for a post of the context's space (see :mod:`bot.tagging.builds`)."""
+async def tagger_for(ctx: Context, counts: tuple[int, int, int] | None = None) -> Tagger:
+    """The Tagger to use now for a post of the context's space (see :mod:`bot.tagging.builds`);
+    `counts`: the corrections stamp when it was already read in this transaction."""
     assert ctx.space is not None
     space_id = ctx.space.id
     ref: Referential = ctx.core.referential_for(ctx.space)
-    stamp = _stamp_key(ref, await _corrections_stamp(ctx.session, space_id, ref.id))
+    if counts is None:
+        counts = await _corrections_stamp(ctx.session, space_id, ref.id)
+    stamp = _stamp_key(ref, counts)
     builds = builds_of(ctx.core)
     current = builds.current(space_id, stamp)
     if current is not None:
@@ -116,10 +142,11 @@ async def _rebuild_now(ctx: Context, ref: Referential) -> None:
     builds.start(ctx.space.id, stamp, ref, corrections.positives, corrections.negatives)
 
 
-async def tag_post(ctx: Context, post: Post, text: str) -> list[dict[str, Any]]:
+async def tag_post(ctx: Context, post: Post, text: str,
+                   counts: tuple[int, int, int] | None = None) -> list[dict[str, Any]]:
     """Tag `post` and store the tags; existing rows for a code (a trainer's) are left alone."""
     assert ctx.space is not None
-    tagger = await tagger_for(ctx)
+    tagger = await tagger_for(ctx, counts)
     ref = tagger.referential
     existing: set[str] = set()
     if not (ctx.post_is_new and post is ctx.post):  # a post stored by this very event has no tags yet
@@ -129,7 +156,7 @@ async def tag_post(ctx: Context, post: Post, text: str) -> list[dict[str, Any]]:
                  created_at=ctx.now)
             for result in tagger.tag(text) if result.code not in existing]
     if rows:  # one executemany, no ORM objects: nothing reads these rows back in the event
-        await ctx.session.execute(insert(Tag), rows)
+        await ctx.session.execute(_TAGS_INSERT, rows)
     return rows
 
 
@@ -140,11 +167,15 @@ async def prepare_taggers(core: Any) -> None:
     await builds_of(core).prepare([core.referentials[i] for i in sorted(ids) if i in core.referentials])
 
 
+@reads_along(stamp_along)
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and bool((event.text or "").strip()))
 async def tagging_on_post(ctx: Context, event: PostCreated) -> None:
-    if ctx.post is not None:
-        await tag_words(ctx, ctx.post, event.text or "")
+    # No savepoint of its own here: the core already runs every observer in one, and records a failure
+    # (replayable) instead of only logging it; two statements per post saved (issue 17). The corrections
+    # stamp was read with the member, in this transaction (a /tag taken as a command never gets here).
+    if ctx.post is not None and ctx.space is not None and not ctx.is_direct and (event.text or "").strip():
+        await tag_post(ctx, ctx.post, event.text or "", _stamp_read_along(ctx))
 
 
 async def tag_words(ctx: Context, post: Post, text: str) -> None:

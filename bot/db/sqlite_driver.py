@@ -1,0 +1,154 @@
+"""One trip to SQLite's thread per statement instead of three or four (issue 17).
+
+aiosqlite runs the sqlite3 connection in its own thread; SQLAlchemy's adapter sends each step of a
+statement there separately (open a cursor, execute, fetch, close), and every trip is a queue hand-off
+and an event-loop wake-up. On a loaded machine those hand-offs, not SQLite, were most of an event's
+time. Here a statement is one function run in that thread: same sqlite3 calls, in the same order, on
+the same connection, so transactions, savepoints, errors and results are unchanged.
+
+Transaction control without a result (BEGIN IMMEDIATE, SAVEPOINT, RELEASE SAVEPOINT) is sent in the
+same trip as the statement that follows it (or the COMMIT): SQLite runs them in the same order, on the
+same connection, just without a hand-off of their own. A savepoint is still taken before the statements
+it guards, so a ROLLBACK TO it undoes exactly what it did; a failure of the control statement itself
+surfaces on the statement it travels with, inside the same transaction.
+
+Installed per connection (`adopt`, from the engine's "connect" listener), not by patching the library;
+server-side cursors keep the stock path. If aiosqlite's internals change shape, `adopt` leaves the
+connection as it is (stock behaviour, only slower).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
+
+_DEFERRED = "_ticebot_deferred"  # control statements waiting for the next trip, on the aiosqlite connection
+
+
+def _deferrable(operation: Any, parameters: Any) -> bool:
+    if parameters or not isinstance(operation, str):
+        return False
+    return operation == "BEGIN IMMEDIATE" or operation.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
+
+
+def _take_deferred(aio: Any) -> tuple[str, ...]:
+    waiting = getattr(aio, _DEFERRED)
+    if not waiting:
+        return ()
+    out = tuple(waiting)
+    waiting.clear()
+    return out
+
+
+def _run(conn: Any, before: tuple[str, ...], operation: str, parameters: Any,
+         many: bool) -> tuple[Any, list[Any] | None, Any, int]:
+    """In aiosqlite's thread: what the stock adapter does in three or four trips."""
+    cursor = conn.cursor()
+    try:
+        for control in before:
+            cursor.execute(control)
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+
+    def _one_trip(self, operation: str, parameters: Any, many: bool) -> None:
+        aio = self._connection
+        if not many and _deferrable(operation, parameters):
+            getattr(aio, _DEFERRED).append(operation)  # sent with the next statement or the COMMIT
+            self.description = None
+            self.lastrowid, self.rowcount = None, -1
+            return
+        try:
+            description, rows, lastrowid, rowcount = self.await_(
+                aio._execute(_run, aio._conn, _take_deferred(aio), operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        if description and not many:
+            self.description = description
+            self.lastrowid = self.rowcount = -1
+            self._rows = deque(rows or ())
+        else:
+            self.description = None
+            self.lastrowid = lastrowid
+            self.rowcount = rowcount
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._one_trip(operation, parameters, False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._one_trip(operation, seq_of_parameters, True)
+
+
+def _commit(conn: Any, before: tuple[str, ...]) -> None:
+    for control in before:
+        conn.execute(control)
+    conn.commit()
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            self._flush_deferred()  # the stock path has its own trips: keep the order
+            return super().cursor(server_side=True)
+        return OneTripCursor(self)
+
+    def _flush_deferred(self) -> None:
+        before = _take_deferred(self._connection)
+        if before:
+            try:
+                self.await_(self._connection._execute(_run_controls, self._connection._conn, before))
+            except Exception as error:
+                self._handle_exception(error)
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        self._flush_deferred()
+        return super().execute(*args, **kw)
+
+    def commit(self) -> None:
+        aio = self._connection
+        try:
+            self.await_(aio._execute(_commit, aio._conn, _take_deferred(aio)))
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        # Whatever waits (a BEGIN, a savepoint, its release) is void once the whole transaction rolls back.
+        _take_deferred(self._connection)
+        super().rollback()
+
+    def close(self) -> None:
+        _take_deferred(self._connection)
+        super().close()
+
+
+def _run_controls(conn: Any, before: tuple[str, ...]) -> None:
+    for control in before:
+        conn.execute(control)
+
+
+def adopt(dbapi_connection: Any) -> bool:
+    """Switch a freshly opened adapted connection to one trip per statement; False if left as it is."""
+    if type(dbapi_connection) is not AsyncAdapt_aiosqlite_connection:
+        return False  # the fallback (sync) adapter or an unknown wrapper: keep the stock path
+    aio = getattr(dbapi_connection, "_connection", None)
+    if not callable(getattr(aio, "_execute", None)) or not hasattr(type(aio), "_conn"):
+        return False
+    setattr(aio, _DEFERRED, [])
+    dbapi_connection.__class__ = OneTripConnection
+    return True
