@@ -49,14 +49,14 @@ def group_of(filename: str, name: str) -> str:
     return filename.rsplit("/", 1)[-1]
 
 
-async def main(kind: str, events: int, url: str | None, cpu_only: bool = False) -> None:
+async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, posts: int = 1000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = await TicebotApp.create(Settings(spaces=[space()]), clock=FakeClock(NOW),
                                       database_url=url or f"sqlite+aiosqlite:///{tmp}/profile.db")
         try:
             for channel, channel_kind in ((SOS, "sos"), (GENERAL, "general"), (TRAINERS, "trainers")):
                 await app.core.register_channel("demo", channel, channel_kind, channel.id)
-            await prefill(app.db, 1000, MEMBERS)
+            await prefill(app.db, posts, MEMBERS)
             mix = Mix(MEMBERS)
             for _kind, event in mix.events(200):  # warm-up: caches, first contacts, the FAQ index
                 await app.submit(event)
@@ -102,7 +102,9 @@ if __name__ == "__main__":
     parser.add_argument("kind", nargs="?", default="all",
                         choices=["all", "question", "reply", "general", "reaction", "command"])
     parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--posts", type=int, default=1000,
+                        help="old posts stored first (10 %% of them resolved questions)")
     parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
     parser.add_argument("--cpu", action="store_true", help="profile the event loop thread's CPU time, not wall time")
     args = parser.parse_args()
-    asyncio.run(main(args.kind, args.events, args.database, args.cpu))
+    asyncio.run(main(args.kind, args.events, args.database, args.cpu, args.posts))

@@ -88,6 +88,35 @@ async def resolved_since(session: AsyncSession, space_ids: Sequence[str],
     ).all()]
 
 
+LEGACY_CHUNK = 500  # threads per query: well under SQLite's bound-parameter limit
+
+
+async def _answers_of_legacy(session: AsyncSession, questions: Sequence[Question]) -> dict[int, Post]:
+    """`accepted_answer` for many questions resolved before the FAQ recorded it: one query per channel
+    and chunk of threads (on `ix_posts_thread`) instead of one per question — a first index over years
+    of threads read them one by one."""
+    by_channel: dict[tuple[str, str], list[Question]] = {}
+    for q in {q.id: q for q in questions}.values():
+        by_channel.setdefault((q.platform, q.platform_channel_id), []).append(q)
+    found: dict[int, Post] = {}
+    for (platform, channel), threads in by_channel.items():
+        for start in range(0, len(threads), LEGACY_CHUNK):
+            chunk = threads[start:start + LEGACY_CHUNK]
+            posts = (await session.execute(select(Post).where(
+                Post.platform == platform, Post.platform_channel_id == channel,
+                Post.thread_root_id.in_({q.thread_root_id for q in chunk}), Post.kind == "answer",
+                Post.deleted_at.is_(None)))).scalars().all()
+            in_thread: dict[str, list[Post]] = {}
+            for post in posts:
+                in_thread.setdefault(post.thread_root_id, []).append(post)
+            for q in chunk:
+                candidates = [p for p in in_thread.get(q.thread_root_id, []) if p.author_id != q.asker_id
+                              and (q.resolved_at is None or p.created_at <= q.resolved_at)]
+                if candidates:
+                    found[q.id] = max(candidates, key=lambda p: (p.created_at, p.id))
+    return found
+
+
 async def load_documents(session: AsyncSession, space_ids: Sequence[str],
                          only: Sequence[int] | None = None) -> list[FaqDoc]:
     """Resolved questions (by a human answer) asked in a space's thread, and live curated entries.
@@ -107,12 +136,13 @@ async def load_documents(session: AsyncSession, space_ids: Sequence[str],
     )).all()
     docs: list[FaqDoc] = []
     seen: set[int] = set()
+    legacy = await _answers_of_legacy(session, [q for q, *_ in rows if q.accepted_post_id is None])
     for question, post, entry, answer in rows:
         if question.id in seen:
             continue  # two live entries for one thread: the first one
         seen.add(question.id)
         if question.accepted_post_id is None:
-            answer = await accepted_answer(session, question)
+            answer = legacy.get(question.id)
         answer_text = answer.text if answer is not None and answer.deleted_at is None else None
         question_text = post.text or ""
         if not question_text.strip() and entry is None:
