@@ -50,7 +50,8 @@ from bot.config import Settings, SpaceConfig  # noqa: E402
 from bot.db.sql_capture import SqlCapture  # noqa: E402
 
 MEMBERS = 300
-SIZES = {"small": dict(n=1_000, window=200, backlog=1_000), "full": dict(n=10_000, window=1_000, backlog=10_000)}
+SIZES = {"tiny": dict(n=100, window=40, backlog=100),  # CI smoke test only: the figures mean nothing
+         "small": dict(n=1_000, window=200, backlog=1_000), "full": dict(n=10_000, window=1_000, backlog=10_000)}
 
 
 def machine() -> str:
@@ -195,11 +196,12 @@ async def main() -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--small", action="store_true", help="CI size, a few seconds (default)")
     group.add_argument("--full", action="store_true", help="100,000 posts and a 10,000-event backlog")
+    group.add_argument("--tiny", action="store_true", help="a smoke run for the test suite (meaningless figures)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--pg", default="postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    size = SIZES["full" if args.full else "small"]
+    size = SIZES["full" if args.full else "tiny" if args.tiny else "small"]
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         report("sqlite", size, await run(f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}", size, args.repeat))

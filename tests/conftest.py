@@ -64,6 +64,12 @@ async def _migrate(url: str) -> None:
         await db.dispose()
 
 
+@pytest.fixture
+def postgres_required() -> None:
+    """For tests that reach PostgreSQL by themselves (a subprocess): skipped without it, failed in CI."""
+    require_postgres()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SQLite file migrated to head for the whole run: each test copies it instead of running
