@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from held_executor import HeldExecutor
 from sqlalchemy import select
 
 from adapters.console.replay import Replay
@@ -24,29 +23,6 @@ formateur fabienne
 # Vocabulary the referential and the seeds do not know: B3-5 can only come from the correction.
 FIRST = "Les casques Bluetooth se désappairent sans arrêt pendant l'écoute, quelqu'un a une solution ?"
 LATER = "Encore les casques Bluetooth qui se désappairent pendant l'écoute en anglais"
-
-
-class HeldExecutor(ThreadPoolExecutor):
-    """A real one-thread executor whose builds wait at a gate the test opens (no timing involved)."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1)
-        self.gate = threading.Event()
-        self.started = threading.Event()
-        self.builds = 0
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        def held() -> Any:
-            self.builds += 1
-            self.started.set()
-            # Bounded so a failing test cannot leave a thread hanging the interpreter's exit.
-            self.gate.wait(timeout=120)
-            return fn(*args, **kwargs)
-
-        return super().submit(held)
-
-    async def wait_started(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.started.wait, 120)
 
 
 @pytest.fixture
@@ -94,14 +70,14 @@ async def test_posts_keep_flowing_while_a_rebuild_runs(replay: Replay, held: Hel
     await replay.run_script(f"bruno in sos: {LATER}\n")
     assert "sos/received" in [d.template for d in replay.delivered[before:]]
     assert "B3-5" not in await tags_of(replay, LATER)
-    assert builds.building("demo") and held.builds == 1
+    assert builds.building("demo") and held.jobs == 1
 
     held.gate.set()
     await builds.settled()
     await replay.run_script(f"bruno in general: {LATER} !\n")
     later = await tags_of(replay, f"{LATER} !")
     assert later["B3-5"].source == "model"  # the rebuilt model learnt from the correction
-    assert held.builds == 1  # posts during the build did not start a second one
+    assert held.jobs == 1  # posts during the build did not start a second one
 
 
 async def test_start_up_builds_the_referential_model_without_blocking_the_loop(
@@ -116,10 +92,10 @@ async def test_start_up_builds_the_referential_model_without_blocking_the_loop(
     assert not preparing.done()
     held.gate.set()
     await preparing
-    assert held.builds == 1
+    assert held.jobs == 1
     builds.start("demo", ("c2i2e", "1.0", 0, 0, 0), c2i2e, [], [])
     assert builds.current("demo", ("c2i2e", "1.0", 0, 0, 0)) is not None  # ready: no build, no wait
-    assert held.builds == 1
+    assert held.jobs == 1
 
 
 async def test_bot_start_up_prepares_the_configured_referentials(replay: Replay) -> None:
