@@ -7,9 +7,12 @@ Each seed runs `ticebot simulate --days N --seed S --json` (both runs: without a
 same questions and absences) in a subprocess; the script pools the questions of all seeds and prints
 the figures beside the goals: ≥ 99.5 % answered within the delay pooled, no seed below 98 %, ≤ 2
 personal pings per question on average. Each run is also explained (`--explain`): the misses pooled by
-cause and the pings per question by kind. `--backup` runs every seed a second time with a neighbouring
-space's formateurs as backup (`backup_spaces`) and prints both, the default run first (`--backup-only`:
-that run alone, e.g. to try `--policy '{"backup_when": "unanswered"}'` with it).
+cause and the pings per question by kind, and the **ceiling**: the share of questions any bot could at best
+get answered in time with this model of people, i.e. all but the misses where no staff member read
+messages at any waking hour of the delay (nobody there to ask; the same draws as the run). `--backup`
+runs every seed a second time with a neighbouring space's formateurs as backup (`backup_spaces`) and
+prints both, the default run first (`--backup-only`: that run alone,
+e.g. to try `--policy '{"backup_when": "unanswered"}'` with it).
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ def run_seed(seed: int, days: int, holidays: bool, policy: str, backup: bool = F
     return json.loads(done.stdout)
 
 
+def ceiling(run: dict[str, Any]) -> float:
+    """The best any bot could do: every question except those with nobody there during the whole delay."""
+    out_of_reach = run["explain"]["causes"]["nobody there"]
+    return (run["questions"] - out_of_reach) / run["questions"]
+
+
 def pooled(results: list[dict[str, Any]], side: str) -> dict[str, float]:
     questions = sum(r[side]["questions"] for r in results)
     within = sum(r[side]["questions"] - r[side]["breaches"] for r in results)
@@ -71,13 +80,13 @@ def explained(results: list[dict[str, Any]]) -> None:
 def report(results: list[dict[str, Any]], args: argparse.Namespace, label: str) -> None:
     print(f"\n== {label}")
     print(f"{'seed':>4} {'questions':>9} {'no bot':>8} {'ticebot':>8} {'breaches':>8} {'warned':>7} {'pings/q':>8} "
-          f"{'ack h':>6}")
+          f"{'ack h':>6} {'ceiling':>8}")
     for r in results:
         w, b = r["without_bot"], r["with_bot"]
         warned = b["coordinator_warned_in_time_ratio"]
         print(f"{r['seed']:>4} {b['questions']:>9} {w['answered_within_deadline_ratio']:>8.4f} "
               f"{b['answered_within_deadline_ratio']:>8.4f} {b['breaches']:>8} {'-' if warned is None else warned:>7} "
-              f"{b['personal_pings_per_question']:>8.3f} {b['median_ack_hours'] or '-':>6}")
+              f"{b['personal_pings_per_question']:>8.3f} {b['median_ack_hours'] or '-':>6} {ceiling(b):>8.4f}")
     base, bot = pooled(results, "without_bot"), pooled(results, "with_bot")
     print(f"\npooled over seeds {args.seeds}, {args.days} days, {bot['questions']} questions"
           f"{' (on call reachable in holidays)' if args.oncall_in_holidays else ''}"
@@ -88,6 +97,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, label: str) 
           f"(goal ≥ {GOALS['worst_seed']}) {'OK' if bot['worst'] >= GOALS['worst_seed'] else 'NOT MET'}")
     print(f"  personal pings / question: ticebot {bot['pings']:.3f} (goal ≤ {GOALS['pings']}) "
           f"{'OK' if bot['pings'] <= GOALS['pings'] else 'NOT MET'}")
+    reachable = sum(ceiling(r["with_bot"]) * r["with_bot"]["questions"] for r in results) / bot["questions"]
+    print(f"  ceiling (nobody there to ask during the whole delay): pooled {reachable:.4f}, worst seed "
+          f"{min(ceiling(r['with_bot']) for r in results):.4f}: no bot can do better with this model of people")
     explained(results)
 
 
