@@ -65,6 +65,8 @@ def eval_cli(
     referential: str = typer.Option(..., "--referential", "-r", help="Referential id."),
     cv: int = typer.Option(0, "--cv", help="K-fold cross-validation (threshold chosen on other folds; "
                            "also reports the gain from trainers' corrections). 0 = plain evaluation."),
+    score_first: int = typer.Option(0, "--score-first", help="With --cv: only the first N rows are "
+                                    "cross-validated and scored; the rest are in every fold's training."),
 ) -> None:
     """Precision / recall / F1 of the model and of the keyword baseline, as JSON."""
     ref = _referential(referential)
@@ -78,8 +80,9 @@ def eval_cli(
     texts = {text for text, _ in rows}
     labelled = [(text, codes) for text, codes in load_labelled(ref.id) if text not in texts]
     if cv:
+        scored, extra = (rows[:score_first], rows[score_first:]) if score_first else (rows, [])
         result = cross_validate(lambda ex, neg: Tagger(ref, ex, negatives=neg, labelled=labelled),
-                                lambda t: keyword_baseline(ref, t), rows, folds=cv)
+                                lambda t: keyword_baseline(ref, t), scored, folds=cv, extra=extra)
     else:
         tagger = Tagger(ref, labelled=labelled)
         result = evaluate(tagger.tag, lambda t: keyword_baseline(ref, t), rows)

@@ -160,7 +160,7 @@ def _corrections(tagger: Any, rows: Sequence[Row]) -> tuple[list[tuple[str, str]
 
 
 def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Sequence[Row], folds: int = 5,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, extra: Sequence[Row] = ()) -> dict[str, Any]:
     """Honest estimate on a small labelled set: K folds; on each, the decision numbers (z, relative)
     are chosen on the other folds only, and scored on the held-out fold, in two settings:
 
@@ -169,7 +169,8 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
       their gold codes, ``/untag`` of the wrong tags the day-one model gave them).
 
     ``make_tagger(examples, negatives)`` builds a tagger. Predictions of all held-out folds are
-    pooled before computing the metrics.
+    pooled before computing the metrics. ``extra`` rows are in every fold's training (and its inner
+    split) and never scored: posts added later can then be judged by what they bring to the others.
     """
     import random
 
@@ -183,7 +184,7 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
     pred_base: list[list[str]] = []
     chosen: list[tuple[float, float]] = []
     for k in range(folds):
-        train = [rows[i] for i in range(len(rows)) if fold_of[i] != k]
+        train = [rows[i] for i in range(len(rows)) if fold_of[i] != k] + list(extra)
         test = [rows[i] for i in range(len(rows)) if fold_of[i] == k]
         texts = [t for t, _ in test]
         z, relative = choose_decision([(base, train)])
@@ -191,6 +192,8 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
         pred_plain += [[r.code for r in res] for res in _apply(base, z, relative).tag_many(texts)]
         # With corrections, the decision numbers are chosen with an inner split of the training
         # folds: judged on posts the tagger has as examples, any threshold would look right.
+        if extra:  # spread them over both inner halves (without extra rows, the split is as before)
+            random.Random(seed + 1 + k).shuffle(train)
         half = len(train) // 2
         inner = make_tagger(*_corrections(base, train[:half]))
         z_ex, relative_ex = choose_decision([(inner, train[half:])])
@@ -201,6 +204,7 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
     return {
         "n": len(rows),
         "folds": folds,
+        "extra_trained": len(extra),
         "model": scores(gold, pred_plain),
         "model_with_examples": scores(gold, pred_examples),
         "baseline": scores(gold, pred_base),

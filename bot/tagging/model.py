@@ -125,6 +125,11 @@ class Tagger:
         self.negatives: list[tuple[str, str]] = [(t, c) for t, c in negatives if c in known]
         self.seed_posts: list[tuple[str, str]] = [(t, c) for t, c in loaded.pairs() if c in known]
         self._seed_labels = {t: {c for c in cs if c in known} for t, cs in loaded.labelled().items()}
+        # Labelled posts shipped with the referential (None: load them; () for none, as the
+        # cross-validation does so that no fold is judged by a model that has read it).
+        if labelled is None:
+            labelled = load_labelled(referential.id) if seeds else ()
+        self.labelled: list[tuple[str, list[str]]] = [(t, [c for c in cs if c in known]) for t, cs in labelled]
         self.layer: Layer | None = None  # the second stage, trained below once the first stage exists
         self._with_layer = layer
         self._fit()
@@ -134,11 +139,6 @@ class Tagger:
             self.vectoriser._stem_ids, len(self.codes), bonus=keyword_bonus,
         )
         self.thresholds = Thresholds(self, z=z, fixed=threshold)
-        # Labelled posts shipped with the referential (None: load them; () for none, as the
-        # cross-validation does so that no fold is judged by a model that has read it).
-        if labelled is None:
-            labelled = load_labelled(referential.id) if seeds else ()
-        self.labelled: list[tuple[str, list[str]]] = [(t, [c for c in cs if c in known]) for t, cs in labelled]
         if layer:
             self.relative = DEFAULT_LAYER_RELATIVE if relative == DEFAULT_RELATIVE else relative
             self.layer = self._train_layer()
@@ -151,8 +151,11 @@ class Tagger:
     def _fit(self) -> None:
         seed_texts = list(self._seed_labels)
         example_texts = [text for text, _ in self.examples]
+        # The labelled posts train the second stage: their words must have columns, or a word met
+        # only in them (a tool's name, a typo formateurs write) would teach it nothing.
+        labelled_texts = [text for text, _ in self.labelled] if self._with_layer else []
         self.vectoriser = TextVectoriser.fit(
-            [*self._descriptions, *seed_texts, *example_texts], char_weight=self.char_weight
+            [*self._descriptions, *seed_texts, *labelled_texts, *example_texts], char_weight=self.char_weight
         )
         self._description_matrix = self.vectoriser.matrix(self._descriptions)
         seeds = self._code_means(self.seed_posts)

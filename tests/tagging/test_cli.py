@@ -92,3 +92,13 @@ def test_tag_subcommand() -> None:
     result = runner.invoke(tagging_app, ["tag", "-r", "crcn", "CRCN 2.3"])
     assert result.exit_code == 0
     assert result.output.startswith("2.3  1.00  Collaborer")
+
+
+def test_eval_cv_score_first(tmp_path) -> None:
+    lines = Path("tests/data/tagging_dev.jsonl").read_text(encoding="utf-8").splitlines()[:30]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(tagging_app, ["eval", "-r", "c2i2e", "--cv", "2", "--score-first", "20", str(path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["n"] == 20 and data["extra_trained"] == 10

@@ -64,3 +64,34 @@ def test_dev_set_has_activity_posts_and_holdout_is_apart() -> None:
     assert len(dev) >= 150
     assert sum(1 for r in dev if len(r["c2i2e"]) >= 3) >= 40
     assert not {r["text"] for r in dev} & {r["text"] for r in holdout}
+
+
+
+def test_cross_validation_with_extra_rows_scores_only_the_first_ones(c2i2e) -> None:
+    from bot.tagging.eval import cross_validate
+    from bot.tagging.model import Tagger, keyword_baseline
+
+    dev = load_rows("tests/data/tagging_dev.jsonl", c2i2e.id)
+    rows, extra = dev[:20], dev[20:30]
+    trained_on: list[set[str]] = []
+    scored: list[str] = []
+
+    def make(examples: list[tuple[str, str]], negatives: list[tuple[str, str]]) -> Tagger:
+        tagger = Tagger(c2i2e, examples, negatives=negatives, labelled=())
+        trained_on.append({text for text, _ in examples})
+        if examples:  # not the day-one model, which also tags the training posts for corrections
+            plain = tagger.tag_many
+
+            def recording(texts: list[str]) -> list[list[object]]:
+                scored.extend(texts)
+                return plain(texts)
+
+            tagger.tag_many = recording  # type: ignore[method-assign]
+        return tagger
+
+    result = cross_validate(make, lambda text: keyword_baseline(c2i2e, text), rows, folds=2, extra=extra)
+    assert result["n"] == 20 and result["extra_trained"] == 10
+    extra_texts = {text for text, _ in extra}
+    finals = trained_on[2::2]  # base, then per fold: the inner model and the fold's model
+    assert len(finals) == 2 and all(extra_texts <= texts for texts in finals)
+    assert sorted(scored) == sorted(text for text, _ in rows)

@@ -200,3 +200,13 @@ def test_keyword_evidence_is_on_stems_and_capped(c2i2e) -> None:
     stems = []
     t.vectoriser.vector("Bonne rentrée à tous", stems)
     assert t.keywords.bonuses(stems) is None
+
+
+def test_a_word_met_only_in_labelled_posts_is_learned(c2i2e) -> None:
+    # A tool's name that no description or seed has: the shipped labelled posts are the only place
+    # the model can learn it from, so their words need columns in the vocabulary.
+    labelled = [(f"J'ai testé Quillorama avec ma classe de {level}, je vous raconte", ["B3-5"])
+                for level in ("CP", "CE1", "6e", "4e", "2nde", "BTS", "CM2", "3e")]
+    probe = "Quelqu'un a déjà utilisé Quillorama en classe ?"
+    assert codes(Tagger(c2i2e, labelled=labelled).tag(probe)) == ["B3-5"]
+    assert Tagger(c2i2e, labelled=()).tag(probe) == []
