@@ -12,8 +12,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -24,6 +22,7 @@ from bot.config import SpaceConfig
 from bot.config_rows import ChannelRow, ConfigRows
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
+from bot.db.insert_ignore import insert_ignore
 from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
 from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
 from bot.events import (
@@ -57,9 +56,9 @@ _POST_COLUMNS = ("space_id", "platform", "platform_channel_id", "platform_post_i
 @lru_cache(maxsize=4)
 def _store_statement(dialect: str) -> Any:
     """A new post's INSERT … ON CONFLICT DO NOTHING RETURNING, with every value a bound parameter."""
-    insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return (insert_new(_POSTS).values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
-            .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+    return (insert_ignore(_POSTS, _POST_KEY, dialect)
+            .values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
+            .returning(_POSTS.c.id, _POSTS.c.kind))
 
 
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
@@ -351,13 +350,12 @@ class Core:
             deleted_at=None,
         )
         kind: Any = None if is_command else self._kind_at_insert(ctx, event)
+        dialect = "sqlite" if self.db.is_sqlite else "postgresql"
         if kind is None:
-            row = (await session.execute(_store_statement("sqlite" if self.db.is_sqlite else "postgresql"),
-                                         values)).one_or_none()
-        else:  # the observer's kind expression is part of the statement
-            insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
-            statement = (insert_new(_POSTS).values({**values, "kind": kind})
-                         .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+            row = (await session.execute(_store_statement(dialect), values)).one_or_none()
+        else:  # the observer's kind expression is part of the statement (cached by shape: its values are bound)
+            statement = (insert_ignore(_POSTS, _POST_KEY, dialect).values({**values, "kind": kind})
+                         .returning(_POSTS.c.id, _POSTS.c.kind))
             row = (await session.execute(statement)).one_or_none()
         if row is None:
             return None
