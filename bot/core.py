@@ -34,7 +34,7 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import applies, kinds_of, reads_of
+from bot.hooks import KindSql, applies, kinds_of, reads_of
 from bot.members import ensure_role, get_or_create_member, member_query, member_with_roles, roles_of, spaces_of
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
@@ -98,6 +98,7 @@ class Core:
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
         self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
         self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
+        self._kind_statements: dict[int, tuple[Any, Any]] = {}  # by id(kind expression): (it, its INSERT)
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -349,14 +350,13 @@ class Core:
             edited_at=None,
             deleted_at=None,
         )
-        kind: Any = None if is_command else self._kind_at_insert(ctx, event)
+        kind = None if is_command else self._kind_at_insert(ctx, event)
         dialect = "sqlite" if self.db.is_sqlite else "postgresql"
         if kind is None:
             row = (await session.execute(_store_statement(dialect), values)).one_or_none()
-        else:  # the observer's kind expression is part of the statement (cached by shape: its values are bound)
-            statement = (insert_ignore(_POSTS, _POST_KEY, dialect).values({**values, "kind": kind})
-                         .returning(_POSTS.c.id, _POSTS.c.kind))
-            row = (await session.execute(statement)).one_or_none()
+        else:  # the observer's kind expression is part of the statement, built once per expression
+            row = (await session.execute(self._kind_statement(dialect, kind.expression),
+                                         {**values, **kind.params})).one_or_none()
         if row is None:
             return None
         post = Post(id=row.id, **{**values, "kind": row.kind})
@@ -364,7 +364,18 @@ class Core:
         session.add(post)
         return post
 
-    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> Any:
+    def _kind_statement(self, dialect: str, expression: Any) -> Any:
+        """The post INSERT with `expression` as its kind; kept with the expression, whose id is the key
+        (expressions are built once, so the dict stays as small as the observers' kinds)."""
+        kept = self._kind_statements.get(id(expression))
+        if kept is None or kept[0] is not expression:
+            columns = {c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS if c != "kind"}
+            statement = (insert_ignore(_POSTS, _POST_KEY, dialect).values({**columns, "kind": expression})
+                         .returning(_POSTS.c.id, _POSTS.c.kind))
+            kept = self._kind_statements[id(expression)] = (expression, statement)
+        return kept[1]
+
+    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> KindSql | None:
         """The first observer's kind for the new post (a SQL expression), None when none has one. Built in
         memory; a failing one is logged and skipped (the observer still sets the kind when it runs)."""
         for kind_of in self._post_kinds:

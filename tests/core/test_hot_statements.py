@@ -26,6 +26,8 @@ async def test_posts_are_claimed_once_and_replies_in_question_threads_are_answer
         # the same message under another event id: not stored twice
         assert await app.submit(reply("e4", "bob", "Essaie le partage de lien.", root="q1", msg="r1")) is True
         assert await _kinds(app) == {"q1": "question", "r1": "answer", "r2": "post"}
+        # one INSERT built for the replies' kind, whatever their thread: reused, not rebuilt per post
+        assert len(app.core._kind_statements) == 1
     finally:
         await app.close()
 
