@@ -61,6 +61,11 @@ def _store_statement(dialect: str) -> Any:
             .returning(_POSTS.c.id, _POSTS.c.kind))
 
 
+# Built once (a reaction or an edit finds its post by these bound values): not rebuilt and hashed per event.
+_FIND_POST = select(Post).where(Post.platform == bindparam("find_platform"),
+                                Post.platform_channel_id == bindparam("find_channel"),
+                                Post.platform_post_id == bindparam("find_post"))
+
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
 
@@ -234,15 +239,8 @@ class Core:
         return await self.config_rows.channel(session, channel.platform, channel.id)
 
     async def _find_post(self, session: AsyncSession, channel: ChannelRef, post_id: str) -> Post | None:
-        return (
-            await session.execute(
-                select(Post).where(
-                    Post.platform == channel.platform,
-                    Post.platform_channel_id == channel.id,
-                    Post.platform_post_id == post_id,
-                )
-            )
-        ).scalar_one_or_none()
+        return (await session.execute(_FIND_POST, {"find_platform": channel.platform, "find_channel": channel.id,
+                                                   "find_post": post_id})).scalar_one_or_none()
 
     async def _context(
         self,
