@@ -35,7 +35,15 @@ from bot.events import (
     ReactionAdded,
 )
 from bot.hooks import KindSql, applies, kinds_of, reads_of
-from bot.members import ensure_role, get_or_create_member, member_query, member_with_roles, roles_of, spaces_of
+from bot.members import (
+    claim_params,
+    ensure_role,
+    get_or_create_member,
+    member_query,
+    member_with_roles,
+    roles_of,
+    spaces_of,
+)
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
@@ -191,15 +199,30 @@ class Core:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
             return await self._handle_in_zone(session, event)
 
+    def _claim_rides(self, event: CoreEvent) -> bool:
+        """Whether the event's claim can ride with the member read (PostgreSQL): that read is then the
+        event's first statement, nothing before it sending SQL (channel and space held in memory)."""
+        if not self.db.is_postgres:
+            return False
+        if isinstance(event, PostCreated):
+            return not event.author_is_bot and not event.is_direct and self.config_rows.in_memory(
+                event.channel.platform, event.channel.id)
+        if isinstance(event, CommandInvoked):
+            return not event.is_direct and self.config_rows.in_memory(event.channel.platform, event.channel.id)
+        return False
+
     async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
         now = self.clock.now()
-        await self._claim(session, _event_platform(event), event.event_id, now)
+        platform = _event_platform(event)
+        claim = claim_params(platform, event.event_id, now) if self._claim_rides(event) else None
+        if claim is None:
+            await self._claim(session, platform, event.event_id, now)
         if isinstance(event, PostCreated):
-            await self._on_post(session, event, event.at or now)
+            await self._on_post(session, event, event.at or now, claim)
         elif isinstance(event, ReactionAdded):
             await self._on_reaction(session, event, now)
         elif isinstance(event, CommandInvoked):
-            await self._on_command(session, event, now)
+            await self._on_command(session, event, now, claim)
         elif isinstance(event, PostEdited | PostDeleted):
             await self._on_change(session, event, now)
         elif isinstance(event, MemberRolesChanged):
@@ -252,8 +275,13 @@ class Core:
         thread: ThreadRef | None,
         space_hint: str | None = None,
         for_post: bool = False,
+        claim: dict[str, Any] | None = None,
     ) -> Context | None:
+        """`claim`: the event's claim, to send with the member read (`_claim_rides` said it can: the
+        channel and its space are in memory, so the member read is the first statement)."""
         channel_row = None if is_direct else await self._channel(session, channel)
+        if claim is not None and channel_row is None:  # mapped meanwhile? cannot be: in_memory said so
+            raise RuntimeError("event claim deferred for a channel not in memory")
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
             await upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
             await session.flush()
@@ -268,15 +296,15 @@ class Core:
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            key = ("member query", channel_row.space_id, for_post and space is not None)
+            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None)
             query = self.config_rows.derived.get(key)
             if query is None:  # built once per space (its read-alongs depend on its referential), then reused
                 along: dict[str, Any] = {}
                 if key[2]:
                     for read in self._post_reads:
                         along.update(read(space))
-                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along)
-            acting = await member_with_roles(session, user, now, channel_row.space_id, query)
+                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along, key[3])
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim)
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
@@ -296,15 +324,16 @@ class Core:
                        channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info,
                        read_along=read_along)
 
-    async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
-        if event.author_is_bot:
+    async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime,
+                       claim: dict[str, Any] | None = None) -> None:
+        if event.author_is_bot:  # never with a claim pending (_claim_rides)
             log.debug("event %s:%s is a bot's post; ignored", event.channel.platform, event.event_id)
             return
         thread = event.thread
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint, for_post=True)
+                                  space_hint=event.space_hint, for_post=True, claim=claim)
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
@@ -433,9 +462,10 @@ class Core:
             ctx.thread = thread if not is_root or not post.is_direct else None
         return ctx
 
-    async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime) -> None:
+    async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime,
+                          claim: dict[str, Any] | None = None) -> None:
         ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread,
-                                  space_hint=event.space_hint)
+                                  space_hint=event.space_hint, claim=claim)
         if ctx is None:
             return
         name = self.parser.names.get(event.name.casefold().lstrip("/!"), event.name)
