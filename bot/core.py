@@ -280,8 +280,9 @@ class Core:
         """`claim`: the event's claim, to send with the member read (`_claim_rides` said it can: the
         channel and its space are in memory, so the member read is the first statement)."""
         channel_row = None if is_direct else await self._channel(session, channel)
-        if claim is not None and channel_row is None:  # mapped meanwhile? cannot be: in_memory said so
-            raise RuntimeError("event claim deferred for a channel not in memory")
+        if claim is not None and channel_row is None:  # cannot be (in_memory said so); never lose the claim
+            await self._claim(session, claim["claim_platform"], claim["claim_event_id"], claim["claim_at"])
+            claim = None
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
             await upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
             await session.flush()
