@@ -10,7 +10,8 @@ PostgreSQL database), in one process:
   handed one by one to `TicebotApp.submit` → `Core.handle`, the bot's real path, all capabilities wired:
   events/s and its ratio to the floor measured right before it (goal ≥ 25 %);
 * the same after 10× more posts in the database (goal: no drop with data);
-* SQL statements per event kind (a `before_cursor_execute` listener, BEGIN/COMMIT included);
+* SQL statements per event kind (a `before_cursor_execute` listener, BEGIN/COMMIT included), and the
+  median CPU time of this process per event of each kind (where a cut of CPU lands);
 * this process's CPU time per event and per floor row (steadier than rates on a loaded machine);
 * backlog: a burst of events handed to `submit` back to back, as the catch-up after downtime does
   (goal: 10,000 in < 60 s; `--small` runs 1,000 and extrapolates from its slower half, saying so;
@@ -80,12 +81,14 @@ async def floor(app: TicebotApp, rows: int) -> float:
 
 
 async def ingest(app: TicebotApp, mix: Mix, events: int, sql: SqlCapture,
-                 per_kind: dict[str, list[int]]) -> float:
+                 per_kind: dict[str, list[int]], cpu_kind: dict[str, list[float]] | None = None) -> float:
     started = time.perf_counter()
     for kind, event in mix.events(events):
-        before = sql.count
+        before, cpu = sql.count, time.process_time()
         await app.submit(event)
         per_kind[kind].append(sql.count - before)
+        if cpu_kind is not None:
+            cpu_kind[kind].append(time.process_time() - cpu)
     return events / (time.perf_counter() - started)
 
 
@@ -93,7 +96,7 @@ SLICES = 10  # floor and ingest alternate in slices of a window: a load spike fr
 
 
 async def measure(app: TicebotApp, mix: Mix, window: int, repeat: int, sql: SqlCapture,
-                  per_kind: dict[str, list[int]]) -> dict[str, float]:
+                  per_kind: dict[str, list[int]], cpu_kind: dict[str, list[float]]) -> dict[str, float]:
     """Medians over `repeat` runs of: rates, their ratio, and this process's CPU time (all its threads,
     the SQLite thread included) per floor row and per event — CPU does not count the time spent waiting
     for a core, so it moves much less than wall rates when other processes load the machine."""
@@ -106,7 +109,7 @@ async def measure(app: TicebotApp, mix: Mix, window: int, repeat: int, sql: SqlC
             floor_s += part / await floor(app, part)
             floor_c += time.process_time() - cpu
             cpu = time.process_time()
-            ingest_s += part / await ingest(app, mix, part, sql, per_kind)
+            ingest_s += part / await ingest(app, mix, part, sql, per_kind, cpu_kind)
             ingest_c += time.process_time() - cpu
         f, r = part * SLICES / floor_s, part * SLICES / ingest_s
         floors.append(f)
@@ -141,15 +144,17 @@ async def run(url: str, size: dict[str, int], repeat: int) -> dict[str, Any]:
         mix = Mix(MEMBERS)
         sql = SqlCapture()
         per_kind: dict[str, list[int]] = defaultdict(list)
+        cpu_kind: dict[str, list[float]] = defaultdict(list)  # this process's CPU per event, by kind
         with sql.on(app.db.engine):
             await prefill(app.db, size["n"], MEMBERS)
             await ingest(app, mix, size["window"], sql, defaultdict(list))  # warm-up: caches, first contacts
-            at_n = await measure(app, mix, size["window"], repeat, sql, per_kind)
+            at_n = await measure(app, mix, size["window"], repeat, sql, per_kind, cpu_kind)
             await prefill(app.db, 10 * size["n"], MEMBERS)
-            at_10n = await measure(app, mix, size["window"], repeat, sql, per_kind)
+            at_10n = await measure(app, mix, size["window"], repeat, sql, per_kind, cpu_kind)
             total, first, second = await backlog(app, mix, size["backlog"], sql)
         statements = {k: statistics.mean(v) for k, v in sorted(per_kind.items())}
-        return {"at_n": at_n, "at_10n": at_10n, "statements": statements, "backlog_s": total,
+        cpu = {k: statistics.median(v) for k, v in sorted(cpu_kind.items())}
+        return {"at_n": at_n, "at_10n": at_10n, "statements": statements, "cpu_kind": cpu, "backlog_s": total,
                 "backlog_halves": (first, second)}
     finally:
         await app.close()
@@ -178,6 +183,8 @@ def report(backend: str, size: dict[str, int], r: dict[str, Any]) -> None:
     print(f"{backend:9} growth: ingest at {10 * n:,} posts = {drop:.2f}× ingest at {n:,} posts (goal ≈ 1)")
     per = "  ".join(f"{k} {v:.1f}" for k, v in r["statements"].items())
     print(f"{backend:9} SQL statements per event: {per}")
+    cpu = "  ".join(f"{k} {1000 * v:.2f}" for k, v in r["cpu_kind"].items())
+    print(f"{backend:9} CPU ms per event (median, this process): {cpu}")
     b = size["backlog"]
     first, second = r["backlog_halves"]
     halves = f"halves {first:.1f} s / {second:.1f} s"

@@ -59,6 +59,11 @@ class ConfigRows:
             self._all = tuple(self._copy(row) for row in rows)
         return self._all
 
+    def in_memory(self, platform: str, channel_id: str) -> bool:
+        """The channel and its space are both held: `channel` and `space` will send no SQL for them."""
+        hit = self._channels.get((platform, channel_id))
+        return hit is not None and hit.space_id in self._spaces
+
     async def channel(self, session: AsyncSession, platform: str, channel_id: str) -> ChannelRow | None:
         key = (platform, channel_id)
         hit = self._channels.get(key)

@@ -12,8 +12,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -24,6 +22,7 @@ from bot.config import SpaceConfig
 from bot.config_rows import ChannelRow, ConfigRows
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
+from bot.db.insert_ignore import insert_ignore
 from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
 from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
 from bot.events import (
@@ -35,8 +34,16 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import applies, kinds_of, reads_of
-from bot.members import ensure_role, get_or_create_member, member_query, member_with_roles, roles_of, spaces_of
+from bot.hooks import KindSql, applies, kinds_of, reads_of
+from bot.members import (
+    claim_params,
+    ensure_role,
+    get_or_create_member,
+    member_query,
+    member_with_roles,
+    roles_of,
+    spaces_of,
+)
 from bot.outbound import Outbound
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
@@ -57,10 +64,15 @@ _POST_COLUMNS = ("space_id", "platform", "platform_channel_id", "platform_post_i
 @lru_cache(maxsize=4)
 def _store_statement(dialect: str) -> Any:
     """A new post's INSERT … ON CONFLICT DO NOTHING RETURNING, with every value a bound parameter."""
-    insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return (insert_new(_POSTS).values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
-            .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
+    return (insert_ignore(_POSTS, _POST_KEY, dialect)
+            .values({c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS})
+            .returning(_POSTS.c.id, _POSTS.c.kind))
 
+
+# Built once (a reaction or an edit finds its post by these bound values): not rebuilt and hashed per event.
+_FIND_POST = select(Post).where(Post.platform == bindparam("find_platform"),
+                                Post.platform_channel_id == bindparam("find_channel"),
+                                Post.platform_post_id == bindparam("find_post"))
 
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
@@ -99,6 +111,7 @@ class Core:
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
         self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
         self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
+        self._kind_statements: dict[int, tuple[Any, Any]] = {}  # by id(kind expression): (it, its INSERT)
 
     # ---- configuration -------------------------------------------------------------------------
 
@@ -186,15 +199,30 @@ class Core:
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
             return await self._handle_in_zone(session, event)
 
+    def _claim_rides(self, event: CoreEvent) -> bool:
+        """Whether the event's claim can ride with the member read (PostgreSQL): that read is then the
+        event's first statement, nothing before it sending SQL (channel and space held in memory)."""
+        if not self.db.is_postgres:
+            return False
+        if isinstance(event, PostCreated):
+            return not event.author_is_bot and not event.is_direct and self.config_rows.in_memory(
+                event.channel.platform, event.channel.id)
+        if isinstance(event, CommandInvoked):
+            return not event.is_direct and self.config_rows.in_memory(event.channel.platform, event.channel.id)
+        return False
+
     async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
         now = self.clock.now()
-        await self._claim(session, _event_platform(event), event.event_id, now)
+        platform = _event_platform(event)
+        claim = claim_params(platform, event.event_id, now) if self._claim_rides(event) else None
+        if claim is None:
+            await self._claim(session, platform, event.event_id, now)
         if isinstance(event, PostCreated):
-            await self._on_post(session, event, event.at or now)
+            await self._on_post(session, event, event.at or now, claim)
         elif isinstance(event, ReactionAdded):
             await self._on_reaction(session, event, now)
         elif isinstance(event, CommandInvoked):
-            await self._on_command(session, event, now)
+            await self._on_command(session, event, now, claim)
         elif isinstance(event, PostEdited | PostDeleted):
             await self._on_change(session, event, now)
         elif isinstance(event, MemberRolesChanged):
@@ -234,15 +262,8 @@ class Core:
         return await self.config_rows.channel(session, channel.platform, channel.id)
 
     async def _find_post(self, session: AsyncSession, channel: ChannelRef, post_id: str) -> Post | None:
-        return (
-            await session.execute(
-                select(Post).where(
-                    Post.platform == channel.platform,
-                    Post.platform_channel_id == channel.id,
-                    Post.platform_post_id == post_id,
-                )
-            )
-        ).scalar_one_or_none()
+        return (await session.execute(_FIND_POST, {"find_platform": channel.platform, "find_channel": channel.id,
+                                                   "find_post": post_id})).scalar_one_or_none()
 
     async def _context(
         self,
@@ -254,8 +275,14 @@ class Core:
         thread: ThreadRef | None,
         space_hint: str | None = None,
         for_post: bool = False,
+        claim: dict[str, Any] | None = None,
     ) -> Context | None:
+        """`claim`: the event's claim, to send with the member read (`_claim_rides` said it can: the
+        channel and its space are in memory, so the member read is the first statement)."""
         channel_row = None if is_direct else await self._channel(session, channel)
+        if claim is not None and channel_row is None:  # cannot be (in_memory said so); never lose the claim
+            await self._claim(session, claim["claim_platform"], claim["claim_event_id"], claim["claim_at"])
+            claim = None
         if not is_direct and channel_row is None and space_hint and await session.get(Space, space_hint):
             await upsert_channel(session, space_hint, channel.platform, channel.id, "general", "")
             await session.flush()
@@ -270,15 +297,15 @@ class Core:
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            key = ("member query", channel_row.space_id, for_post and space is not None)
+            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None)
             query = self.config_rows.derived.get(key)
             if query is None:  # built once per space (its read-alongs depend on its referential), then reused
                 along: dict[str, Any] = {}
                 if key[2]:
                     for read in self._post_reads:
                         along.update(read(space))
-                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along)
-            acting = await member_with_roles(session, user, now, channel_row.space_id, query)
+                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along, key[3])
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim)
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
@@ -298,15 +325,16 @@ class Core:
                        channel_kind=channel_row.kind if channel_row else "direct", awaits_info=awaits_info,
                        read_along=read_along)
 
-    async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime) -> None:
-        if event.author_is_bot:
+    async def _on_post(self, session: AsyncSession, event: PostCreated, now: datetime,
+                       claim: dict[str, Any] | None = None) -> None:
+        if event.author_is_bot:  # never with a claim pending (_claim_rides)
             log.debug("event %s:%s is a bot's post; ignored", event.channel.platform, event.event_id)
             return
         thread = event.thread
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint, for_post=True)
+                                  space_hint=event.space_hint, for_post=True, claim=claim)
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
@@ -350,15 +378,13 @@ class Core:
             edited_at=None,
             deleted_at=None,
         )
-        kind: Any = None if is_command else self._kind_at_insert(ctx, event)
+        kind = None if is_command else self._kind_at_insert(ctx, event)
+        dialect = "sqlite" if self.db.is_sqlite else "postgresql"
         if kind is None:
-            row = (await session.execute(_store_statement("sqlite" if self.db.is_sqlite else "postgresql"),
-                                         values)).one_or_none()
-        else:  # the observer's kind expression is part of the statement
-            insert_new = sqlite_insert if self.db.is_sqlite else postgresql_insert
-            statement = (insert_new(_POSTS).values({**values, "kind": kind})
-                         .on_conflict_do_nothing(index_elements=_POST_KEY).returning(_POSTS.c.id, _POSTS.c.kind))
-            row = (await session.execute(statement)).one_or_none()
+            row = (await session.execute(_store_statement(dialect), values)).one_or_none()
+        else:  # the observer's kind expression is part of the statement, built once per expression
+            row = (await session.execute(self._kind_statement(dialect, kind.expression),
+                                         {**values, **kind.params})).one_or_none()
         if row is None:
             return None
         post = Post(id=row.id, **{**values, "kind": row.kind})
@@ -366,7 +392,18 @@ class Core:
         session.add(post)
         return post
 
-    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> Any:
+    def _kind_statement(self, dialect: str, expression: Any) -> Any:
+        """The post INSERT with `expression` as its kind; kept with the expression, whose id is the key
+        (expressions are built once, so the dict stays as small as the observers' kinds)."""
+        kept = self._kind_statements.get(id(expression))
+        if kept is None or kept[0] is not expression:
+            columns = {c: bindparam(c, type_=_POSTS.c[c].type) for c in _POST_COLUMNS if c != "kind"}
+            statement = (insert_ignore(_POSTS, _POST_KEY, dialect).values({**columns, "kind": expression})
+                         .returning(_POSTS.c.id, _POSTS.c.kind))
+            kept = self._kind_statements[id(expression)] = (expression, statement)
+        return kept[1]
+
+    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> KindSql | None:
         """The first observer's kind for the new post (a SQL expression), None when none has one. Built in
         memory; a failing one is logged and skipped (the observer still sets the kind when it runs)."""
         for kind_of in self._post_kinds:
@@ -426,9 +463,10 @@ class Core:
             ctx.thread = thread if not is_root or not post.is_direct else None
         return ctx
 
-    async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime) -> None:
+    async def _on_command(self, session: AsyncSession, event: CommandInvoked, now: datetime,
+                          claim: dict[str, Any] | None = None) -> None:
         ctx = await self._context(session, now, event.user, event.channel, event.is_direct, event.thread,
-                                  space_hint=event.space_hint)
+                                  space_hint=event.space_hint, claim=claim)
         if ctx is None:
             return
         name = self.parser.names.get(event.name.casefold().lstrip("/!"), event.name)

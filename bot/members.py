@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Declaration, Member, Role
+from bot.db.models import Declaration, Member, ProcessedEvent, Role
 from bot.refs import UserRef
 
 VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
@@ -78,9 +78,26 @@ class Acting:
     read_along: dict[str, Any]  # the observers' read-alongs (bot/hooks.py), by label; {} when none
 
 
-def member_query(space_id: str, along: dict[str, Any] | None = None) -> tuple[Select[Any], tuple[str, ...]]:
+_PROCESSED = ProcessedEvent.__table__
+# The event's claim as a data-modifying CTE of the member read (PostgreSQL only; SQLite has no DML in
+# WITH): PostgreSQL runs it to completion whatever the SELECT returns, and a duplicate event id fails
+# the whole statement with the same unique violation as the claim's own INSERT.
+_CLAIM_CTE = _PROCESSED.insert().values(
+    platform=bindparam("claim_platform", type_=_PROCESSED.c.platform.type),
+    event_id=bindparam("claim_event_id", type_=_PROCESSED.c.event_id.type),
+    processed_at=bindparam("claim_at", type_=_PROCESSED.c.processed_at.type)).cte("claim")
+
+
+def claim_params(platform: str, event_id: str, at: datetime) -> dict[str, Any]:
+    """The parameters of a member query built with `claims=True`."""
+    return {"claim_platform": platform, "claim_event_id": event_id, "claim_at": at}
+
+
+def member_query(space_id: str, along: dict[str, Any] | None = None,
+                 claims: bool = False) -> tuple[Select[Any], tuple[str, ...]]:
     """The statement of `member_with_roles` for a space (built once per space and reused: the user is a
-    bound parameter), and the labels of the read-alongs it carries."""
+    bound parameter), and the labels of the read-alongs it carries. `claims`: it also inserts the
+    event's processed row (`claim_params`), one round trip for both."""
     awaits = (select(Declaration.id)
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
@@ -90,16 +107,21 @@ def member_query(space_id: str, along: dict[str, Any] | None = None) -> tuple[Se
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == bindparam("user_platform"), Member.platform_user_id == bindparam("user_id"))
     )
+    if claims:
+        statement = statement.add_cte(_CLAIM_CTE)
     return statement, labels
 
 
 async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
-                            query: tuple[Select[Any], tuple[str, ...]] | None = None) -> Acting:
+                            query: tuple[Select[Any], tuple[str, ...]] | None = None,
+                            claim: dict[str, Any] | None = None) -> Acting:
     """The member (created if new), their roles in `space_id` and whether one of their declarations
     awaits their answer, read together in one query (never cached: they change while the bot runs).
-    `query`: `member_query(space_id, …)` built beforehand, with its read-alongs (not read for a new member)."""
+    `query`: `member_query(space_id, …)` built beforehand, with its read-alongs (not read for a new member);
+    `claim`: its `claim_params` when the query was built with `claims=True`."""
     statement, labels = query or member_query(space_id)
-    rows = (await session.execute(statement, {"user_platform": user.platform, "user_id": user.id})).all()
+    params = {"user_platform": user.platform, "user_id": user.id, **(claim or {})}
+    rows = (await session.execute(statement, params)).all()
     if not rows:  # a new member: no roles and no declarations yet
         return Acting(await get_or_create_member(session, user, now), set(), False, {})
     member = rows[0][0]

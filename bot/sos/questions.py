@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 
 from bot.context import Context
 from bot.db.models import Member, Post, Question
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import kind_at_insert, only_when
+from bot.hooks import KindSql, kind_at_insert, only_when
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
@@ -78,14 +76,21 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
-def reply_kind(ctx: Context, event: PostCreated) -> Any:
+# Built once: the thread's values are bound per post (reply_kind), so the core reuses the INSERT around it.
+_IN_QUESTION_THREAD = case((select(Question.id).where(
+    Question.platform == bindparam("kind_thread_platform", type_=Question.platform.type),
+    Question.platform_channel_id == bindparam("kind_thread_channel", type_=Question.platform_channel_id.type),
+    Question.thread_root_id == bindparam("kind_thread_id", type_=Question.thread_root_id.type)).exists(), "answer"),
+    else_="post")
+
+
+def reply_kind(ctx: Context, event: PostCreated) -> KindSql | None:
     """A reply in a question's thread is an answer (what sos_on_post sets): said by the post's INSERT."""
     if ctx.space is None or ctx.is_direct or event.thread is None:
         return None
-    in_thread = select(Question.id).where(
-        Question.platform == event.thread.channel.platform, Question.platform_channel_id == event.thread.channel.id,
-        Question.thread_root_id == event.thread.id).exists()
-    return case((in_thread, "answer"), else_="post")
+    return KindSql(_IN_QUESTION_THREAD, {"kind_thread_platform": event.thread.channel.platform,
+                                         "kind_thread_channel": event.thread.channel.id,
+                                         "kind_thread_id": event.thread.id})
 
 
 @kind_at_insert(reply_kind)

@@ -22,16 +22,16 @@ BREACH_KINDS = ("sos.breach", "sos.breach_coordinator")
 LADDER_KINDS = LEVEL_KINDS + CLAIM_KINDS + BREACH_KINDS
 
 
+# Statements of every reply or reaction, built once with bound values (not rebuilt and hashed per event).
+_IN_THREAD = select(Question).where(
+    Question.platform == bindparam("thread_platform"), Question.platform_channel_id == bindparam("thread_channel"),
+    Question.thread_root_id == bindparam("thread_id"))
+
+
 async def question_in_thread(session: AsyncSession, thread: ThreadRef) -> Question | None:
-    return (
-        await session.execute(
-            select(Question).where(
-                Question.platform == thread.channel.platform,
-                Question.platform_channel_id == thread.channel.id,
-                Question.thread_root_id == thread.id,
-            )
-        )
-    ).scalar_one_or_none()
+    return (await session.execute(_IN_THREAD, {
+        "thread_platform": thread.channel.platform, "thread_channel": thread.channel.id, "thread_id": thread.id,
+    })).scalar_one_or_none()
 
 
 @lru_cache(maxsize=16)
@@ -61,6 +61,8 @@ def thread_of(question: Question) -> ThreadRef:
 
 
 async def cancel_steps(session: AsyncSession, question_id: int, kinds: Iterable[str]) -> None:
+    # Built per call on purpose: the ORM applies this UPDATE to the steps already in the session by
+    # evaluating its WHERE in Python, which reads literal values, not bound parameters given at execution.
     await session.execute(
         update(ScheduledStep)
         .where(
