@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
 from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
+from bot.faq.postings import DocRows
 from bot.faq.synonyms import expand
 from bot.faq.visibility import searchable_spaces
 from bot.tagging.builds import build_executor
@@ -78,7 +79,7 @@ class FaqIndex:
     signature: tuple[object, ...]
     docs: list[FaqDoc]
     vectoriser: TextVectoriser | None
-    matrix: object  # scipy CSR, one unit row per doc
+    matrix: DocRows | None  # one unit row per doc, in order
     fitted_on: int = 0  # documents the vocabulary was fitted on
     # Resolved questions at the signature's latest resolution time: a later read at that same instant
     # (a fast clock, or a fake one) must not count them as new.
@@ -92,7 +93,7 @@ class FaqIndex:
             return cls(sig, [], None, None, edge=edge)
         texts = [expand(d.text) for d in docs]
         vectoriser = TextVectoriser.fit(texts)
-        return cls(sig, list(docs), vectoriser, vectoriser.matrix(texts), len(docs), edge)
+        return cls(sig, list(docs), vectoriser, _rows(vectoriser.matrix(texts), docs), len(docs), edge)
 
     @property
     def refit_due(self) -> bool:
@@ -102,13 +103,13 @@ class FaqIndex:
     def appended(self, sig: tuple[object, ...], new: Sequence[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
         """This index with `new` documents added, vectorised with the current vocabulary (None when
         there is no vocabulary yet)."""
-        if self.vectoriser is None:
+        if self.vectoriser is None or self.matrix is None:
             return None
         if not new:
             return replace(self, signature=sig, edge=edge)
         rows = self.vectoriser.matrix([expand(d.text) for d in new])
         return replace(self, signature=sig, docs=[*self.docs, *new], edge=edge,
-                       matrix=sparse.vstack([self.matrix, rows]).tocsr())
+                       matrix=self.matrix.appended(rows, [d.question_id for d in new], [d.curated for d in new]))
 
     def reloaded(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
         """The documents as read again, with the current vocabulary: a document whose text did not
@@ -127,26 +128,28 @@ class FaqIndex:
             else:
                 picks.append(len(self.docs) + len(fresh))
                 fresh.append(doc)
-        stacked = self.matrix
+        stacked = self.matrix.matrix
         if fresh:
-            stacked = sparse.vstack([self.matrix, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
+            stacked = sparse.vstack([stacked, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
         changed = self.changed or bool(fresh) or len(docs) != len(self.docs)
         return replace(self, signature=sig, docs=docs, edge=edge, changed=changed,
-                       matrix=stacked[np.asarray(picks, dtype=np.int64)])  # type: ignore[index]
+                       matrix=_rows(stacked[np.asarray(picks, dtype=np.int64)], docs))
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
-        """Matches at or above the threshold; curated entries first, then by score."""
-        if self.vectoriser is None or not text.strip():
+        """Matches at or above the threshold; curated entries first, then by score (bot/faq/postings.py:
+        only rows that may reach the threshold are scored)."""
+        if self.vectoriser is None or self.matrix is None or not text.strip():
             return []
         query = self.vectoriser.vector(expand(text))
         if not len(query):
             return []
         column = self.vectoriser.stack([query]).T
-        scores = np.asarray((self.matrix @ column).todense()).ravel()  # type: ignore[operator]
-        hits = [Hit(doc, float(score)) for doc, score in zip(self.docs, scores, strict=True)
-                if score >= threshold and doc.question_id not in exclude]
-        hits.sort(key=lambda h: (not h.doc.curated, -h.score, -h.doc.question_id))
-        return hits[:limit]
+        return [Hit(self.docs[row], score) for row, score in
+                self.matrix.top(column, query.indices, query.values, threshold, limit, exclude)]
+
+
+def _rows(matrix: sparse.csr_matrix, docs: Sequence[FaqDoc]) -> DocRows:
+    return DocRows.of(matrix, [d.question_id for d in docs], [d.curated for d in docs])
 
 
 @dataclass
