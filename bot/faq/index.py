@@ -93,7 +93,7 @@ class FaqIndex:
             return cls(sig, [], None, None, edge=edge)
         texts = [expand(d.text) for d in docs]
         vectoriser = TextVectoriser.fit(texts)
-        return cls(sig, list(docs), vectoriser, _rows(vectoriser.matrix(texts), docs), len(docs), edge)
+        return cls(sig, list(docs), vectoriser, _rows(vectoriser, vectoriser.matrix(texts), docs), len(docs), edge)
 
     @property
     def refit_due(self) -> bool:
@@ -133,7 +133,7 @@ class FaqIndex:
             stacked = sparse.vstack([stacked, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
         changed = self.changed or bool(fresh) or len(docs) != len(self.docs)
         return replace(self, signature=sig, docs=docs, edge=edge, changed=changed,
-                       matrix=_rows(stacked[np.asarray(picks, dtype=np.int64)], docs))
+                       matrix=_rows(self.vectoriser, stacked[np.asarray(picks, dtype=np.int64)], docs))
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Matches at or above the threshold; curated entries first, then by score (bot/faq/postings.py:
@@ -148,8 +148,8 @@ class FaqIndex:
                 self.matrix.top(column, query.indices, query.values, threshold, limit, exclude)]
 
 
-def _rows(matrix: sparse.csr_matrix, docs: Sequence[FaqDoc]) -> DocRows:
-    return DocRows.of(matrix, [d.question_id for d in docs], [d.curated for d in docs])
+def _rows(vectoriser: TextVectoriser, matrix: sparse.csr_matrix, docs: Sequence[FaqDoc]) -> DocRows:
+    return DocRows.of(matrix, [d.question_id for d in docs], [d.curated for d in docs], vectoriser.n_words)
 
 
 @dataclass

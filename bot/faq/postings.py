@@ -1,21 +1,24 @@
 """The FAQ index's vectors, searched without scoring every resolved thread (issue 17).
 
-A search wants the documents whose cosine with the query reaches a threshold (0.30 on arrival, 0.10
-for `/faq`), curated entries first, then by score. Scoring every row costs in proportion to the
-resolved threads of the space; here only *candidates* are scored:
+A search wants the best few documents whose cosine with the query reaches a threshold (0.30 on
+arrival, 0.10 for `/faq`): curated entries first, then by score. Scoring every row costs in proportion
+to the resolved threads of the space; here only *candidates* are scored:
 
 * the rows fitted together (`base`) are also kept column-wise (CSC: a posting list of rows per
-  feature) with each feature's largest value in any row;
-* a feature's contribution to any score is at most ``query value × that largest value``. Features
-  are taken from the weakest bound up while their bounds add up to less than the threshold (minus a
-  margin far above float32 rounding): a row that shares only those features cannot reach it
-  (MaxScore). The candidates are the rows of the remaining, *essential*, features' posting lists —
-  rare, weighty words; the common stems and n-grams, shared by most rows, are skipped;
+  feature), with each feature's largest value in any row and each block's (words, character n-grams)
+  largest norm in any row;
+* the query's features are set aside from the most common one on, while a row sharing only those
+  still scores below a bar (bounded per block by the sum of ``query value × column max``, or by
+  Cauchy–Schwarz); the candidates for that bar are the rows of the remaining features' posting lists;
+* the search scores candidates in rounds, from a high bar (0.8: a question asked again) down to its
+  threshold, and stops at the first round whose bar `limit` hits reach: a row that is not a candidate
+  of that round scores below the bar, so it cannot enter the top. Curated rows and the tail are always
+  scored (few);
 * candidates are scored exactly as a full product scores them (the same rows, the same order of
   additions in float32), so the scores, the hits and their order are those of scoring every row;
-* rows appended since (`tail`: questions resolved since the last merge) are few and all scored; the
-  tail is merged into the base once it reaches a sixteenth of it, so an addition costs a constant
-  share of a rebuild, not a copy of every row.
+* rows appended since (`tail`: questions resolved since the last merge) are merged into the base once
+  they reach a sixteenth of it, so an addition costs a constant share of a rebuild, not a copy of
+  every row.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ import numpy as np
 from scipy import sparse
 
 # Float32 sums of a few hundred unit-vector products are off by ~1e-6: a bound this far below the
-# threshold never drops a row that reaches it.
+# bar never drops a row that reaches it.
 BOUND_MARGIN = 1e-3
 TAIL_MIN = 64  # rows appended before a merge is considered
 TAIL_SHARE = 16  # ... and a merge once the tail holds 1/16 of the base's rows
+# The bars of the search's rounds above its threshold: near-duplicates (a question asked again) stop it
+# at the first, with few rows scored.
+ROUNDS = (0.8, 0.6, 0.45)
+FULL_SCAN_ROWS = 1500  # up to this many rows, scoring all of them costs less than the rounds
 
 
 @dataclass(frozen=True)
@@ -39,30 +46,47 @@ class Base:
 
     rows: sparse.csr_matrix
     columns: sparse.csc_matrix
-    column_max: np.ndarray  # float32, per feature
+    column_max: np.ndarray  # float32, per feature: its largest value in any row
+    n_words: int  # features below this are the word block, the others the character block
+    block_norm_max: tuple[float, float]  # the largest norm of a row's word block, and of its character block
 
     @classmethod
-    def of(cls, rows: sparse.csr_matrix) -> Base:
+    def of(cls, rows: sparse.csr_matrix, n_words: int) -> Base:
         rows = sparse.csr_matrix(rows)
         columns = rows.tocsc()
         column_max = np.zeros(rows.shape[1], dtype=np.float32)
         if columns.nnz:
-            lengths = np.diff(columns.indptr)
-            filled = np.flatnonzero(lengths)
+            filled = np.flatnonzero(np.diff(columns.indptr))
             column_max[filled] = np.maximum.reduceat(columns.data, columns.indptr[filled])
-        return cls(rows, columns, column_max)
+        squares = rows.multiply(rows).tocsc()
+        norms = tuple(float(np.sqrt(np.max(np.asarray(squares[:, block].sum(axis=1)), initial=0.0)))
+                      for block in (slice(0, n_words), slice(n_words, rows.shape[1])))
+        return cls(rows, columns, column_max, n_words, (norms[0], norms[1]))
 
-    def candidates(self, indices: np.ndarray, values: np.ndarray, threshold: float) -> np.ndarray:
-        """Rows (sorted) that may reach `threshold` with the query (indices, values)."""
+    def candidates(self, indices: np.ndarray, values: np.ndarray, bar: float) -> np.ndarray:
+        """Rows (sorted) that may reach `bar` with the query (indices, values).
+
+        The features of the query are set aside from the most common one (the longest posting list)
+        on, while a row sharing only those set aside still scores below the bar, bounded per block by
+        the smaller of: the sum of ``query value × column max`` and (Cauchy–Schwarz) the norm of the
+        query's set-aside values × the largest norm of that block in any row."""
         n = self.rows.shape[0]
-        if threshold - BOUND_MARGIN <= 0:
+        if bar - BOUND_MARGIN <= 0:
             return np.arange(n, dtype=np.int64)
-        bounds = values.astype(np.float64) * self.column_max[indices]
-        order = np.argsort(bounds, kind="stable")
-        below = int(np.searchsorted(np.cumsum(bounds[order]), threshold - BOUND_MARGIN, side="left"))
-        essential = indices[order[below:]]
-        if not len(essential):
+        if not len(indices):
             return np.zeros(0, dtype=np.int64)
+        lengths = self.columns.indptr[indices + 1] - self.columns.indptr[indices]
+        order = np.argsort(-lengths, kind="stable")
+        idx, val = indices[order], values[order].astype(np.float64)
+        ub = val * self.column_max[idx]
+        is_word = idx < self.n_words
+        bound = np.zeros(len(idx))
+        for mask, norm in ((is_word, self.block_norm_max[0]), (~is_word, self.block_norm_max[1])):
+            by_columns = np.cumsum(np.where(mask, ub, 0.0))
+            by_norm = np.sqrt(np.cumsum(np.where(mask, val * val, 0.0))) * norm
+            bound += np.minimum(by_columns, by_norm)
+        aside = int(np.searchsorted(bound, bar - BOUND_MARGIN, side="left"))
+        essential = idx[aside:]
         starts, ends = self.columns.indptr[essential], self.columns.indptr[essential + 1]
         lists = [self.columns.indices[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e > s]
         if not lists:
@@ -80,8 +104,10 @@ class DocRows:
     curated: np.ndarray  # bool, per row
 
     @classmethod
-    def of(cls, matrix: sparse.csr_matrix, question_ids: Sequence[int], curated: Sequence[bool]) -> DocRows:
-        return cls(Base.of(matrix), None, np.asarray(question_ids, dtype=np.int64), np.asarray(curated, dtype=bool))
+    def of(cls, matrix: sparse.csr_matrix, question_ids: Sequence[int], curated: Sequence[bool],
+           n_words: int) -> DocRows:
+        return cls(Base.of(matrix, n_words), None, np.asarray(question_ids, dtype=np.int64),
+                   np.asarray(curated, dtype=bool))
 
     def __len__(self) -> int:
         return len(self.question_ids)
@@ -98,32 +124,55 @@ class DocRows:
         ids = np.concatenate([self.question_ids, np.asarray(question_ids, dtype=np.int64)])
         flags = np.concatenate([self.curated, np.asarray(curated, dtype=bool)])
         if tail.shape[0] >= max(TAIL_MIN, self.base.rows.shape[0] // TAIL_SHARE):
-            return DocRows(Base.of(sparse.vstack([self.base.rows, tail]).tocsr()), None, ids, flags)
+            return DocRows(Base.of(sparse.vstack([self.base.rows, tail]).tocsr(), self.base.n_words), None, ids, flags)
         return DocRows(self.base, tail, ids, flags)
 
-    def scores(self, column: sparse.spmatrix, indices: np.ndarray, values: np.ndarray,
-               threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, their scores) of every row that may reach `threshold`; the others score below it.
-        `column` is the query as a one-column sparse matrix (the product a full scoring does)."""
-        rows = self.base.candidates(indices, values, threshold)
-        picked = self.base.rows[rows] if len(rows) else None
-        if self.tail is not None:
-            offset = self.base.rows.shape[0]
-            tail_rows = np.arange(offset, offset + self.tail.shape[0], dtype=np.int64)
-            picked = self.tail if picked is None else sparse.vstack([picked, self.tail]).tocsr()
-            rows = np.concatenate([rows, tail_rows])
-        if picked is None:
-            return rows, np.zeros(0, dtype=np.float32)
-        return rows, np.asarray((picked @ column).todense()).ravel()
+    def _scored(self, column: sparse.spmatrix, rows: np.ndarray) -> np.ndarray:
+        """The scores of these rows (sorted), as the product of every row with the query gives them."""
+        offset = self.base.rows.shape[0]
+        split = int(np.searchsorted(rows, offset))
+        whole = split == offset and (not split or rows[split - 1] == offset - 1)  # sorted, unique: all of them
+        parts = [self.base.rows if whole else self.base.rows[rows[:split]]] if split else []
+        if split < len(rows):
+            assert self.tail is not None
+            parts.append(self.tail[rows[split:] - offset])
+        if not parts:
+            return np.zeros(0, dtype=np.float32)
+        picked = parts[0] if len(parts) == 1 else sparse.vstack(parts).tocsr()
+        return np.asarray((picked @ column).todense()).ravel()
 
     def top(self, column: sparse.spmatrix, indices: np.ndarray, values: np.ndarray, threshold: float,
             limit: int, exclude: frozenset[int]) -> list[tuple[int, float]]:
         """(row, score) of the best `limit` rows at or above `threshold`: curated first, then by
-        score, then the latest question first — the order of a full scoring's sort."""
-        rows, scores = self.scores(column, indices, values, threshold)
-        keep = scores >= threshold
-        if exclude:
-            keep &= ~np.isin(self.question_ids[rows], np.fromiter(exclude, dtype=np.int64))
+        score, then the latest question first — the order of a full scoring's sort.
+
+        Curated and tail rows are all scored (few). The others are scored in rounds, from a high bar
+        down to the threshold: once `limit` hits reach a round's bar, a row that cannot reach that bar
+        (not a candidate of the round) cannot enter the top either, and the search stops there."""
+        offset = self.base.rows.shape[0]
+        if len(self) <= FULL_SCAN_ROWS:
+            offset = 0  # all rows in one product: fewer steps than the rounds at this size
+        rows = np.concatenate([np.flatnonzero(self.curated[:offset]),
+                               np.arange(offset, len(self), dtype=np.int64)]).astype(np.int64)
+        scores = self._scored(column, rows)
+        banned = np.fromiter(exclude, dtype=np.int64) if exclude else None
+
+        def hits(bar: float) -> np.ndarray:
+            keep = scores >= bar
+            if banned is not None:
+                keep &= ~np.isin(self.question_ids[rows], banned)
+            return keep
+
+        for bar in [b for b in ROUNDS if b > threshold] + [threshold] if offset else []:
+            if int((hits(threshold) & self.curated[rows]).sum()) >= limit:
+                break  # curated entries fill the top: they rank first whatever the others score
+            more = np.setdiff1d(self.base.candidates(indices, values, bar), rows, assume_unique=True)
+            if len(more):
+                rows = np.concatenate([rows, more])
+                scores = np.concatenate([scores, self._scored(column, more)])
+            if int(hits(bar).sum()) >= limit:
+                break
+        keep = hits(threshold)
         rows, scores = rows[keep], scores[keep]
         order = np.lexsort((-self.question_ids[rows], -scores, ~self.curated[rows]))[:limit]
         return [(int(rows[i]), float(scores[i])) for i in order]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.faq import postings
 from bot.faq.documents import FaqDoc
 from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex
 from bot.faq.postings import TAIL_MIN
@@ -44,6 +45,13 @@ def corpus(n: int, seed: int, start: int = 1) -> list[FaqDoc]:
                            title=text[:40], summary="", text=text, resolved_at=datetime(2026, 9, 1, tzinfo=UTC),
                            answerer_id=None, platform="console", channel_id="sos", thread_id=f"t{i}"))
     return docs
+
+
+@pytest.fixture(autouse=True)
+def rounds_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small indexes are scored in full (FULL_SCAN_ROWS); these corpora are kept small, so the rounds
+    and their bounds are what is compared here."""
+    monkeypatch.setattr(postings, "FULL_SCAN_ROWS", 0)
 
 
 def brute_force(index: FaqIndex, text: str, threshold: float, limit: int,
@@ -80,6 +88,14 @@ def test_the_search_returns_what_scoring_every_thread_returns(threshold: float, 
         assert got == brute_force(index, text, threshold, limit, exclude), text
         found += bool(got)
     assert found > 100  # the queries do match: the comparison is not between two empty lists
+
+
+def test_a_small_index_scored_in_full_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postings, "FULL_SCAN_ROWS", 10_000)
+    index = FaqIndex.build(("sig",), corpus(400, seed=11))
+    for text in queries(seed=12, n=30):
+        got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
+        assert got == brute_force(index, text, SUGGEST_THRESHOLD, 3), text
 
 
 def test_appended_threads_are_found_before_and_after_the_tail_is_merged() -> None:
