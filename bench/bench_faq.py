@@ -15,12 +15,15 @@ varied words), then times, on SQLite:
 Prints medians and the ratios to the baseline. Times are wall-clock on the loop's thread.
 
     .venv/bin/python bench/bench_faq.py --growth 1000,10000,100000 [--queries 200]
+    .venv/bin/python bench/bench_faq.py --fingerprint 10000,100000,1000000
 
 Growth (issue 17): per-question CPU of `FaqIndex.search` (bot/faq/postings.py: only rows that may reach
 the threshold are scored) against scoring every row as the search did before (the baseline, same index,
 same process), over indexes of that many resolved threads made of the tagging development set's
 sentences (as bench/ingest_mix.py writes posts), one in ten the same archived text. In memory: the
-database reads of a search (its fingerprint) are in bench_ingest.py's figures.
+database reads of a search (its fingerprint) are in bench_ingest.py's figures, and `--fingerprint` times
+them alone on SQLite with that many posts stored (bench/ingest_mix.py's prefill: one in ten a resolved
+question), against one round trip on the same connection.
 """
 
 from __future__ import annotations
@@ -168,14 +171,48 @@ def growth(sizes: list[int], queries: int) -> None:
               f" {'':15}  {median_ms(new) / median_ms(old):5.2f}   {scored / len(asked):9.0f} of {n:,}", flush=True)
 
 
+async def fingerprint(sizes: list[int]) -> None:
+    from ingest_mix import prefill
+    from sqlalchemy import text
+
+    from bot.faq.documents import signature
+
+    print(f"the index's freshness reads (documents.signature: 3 queries), SQLite, medians of 50; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'fingerprint.db'}")
+        await db.create_schema()
+        async with db.transaction() as session:
+            session.add(Space(id="demo", referential_id="c2i2e", settings={"id": "demo"}))
+        for n in sizes:
+            await prefill(db, n, 300)
+            sig: list[float] = []
+            trip: list[float] = []
+            for _ in range(50):
+                async with db.transaction() as session:
+                    started = time.perf_counter()
+                    await session.execute(text("SELECT 1"))
+                    trip.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    await signature(session, ("demo",))
+                    sig.append(time.perf_counter() - started)
+            print(f"  {n:>9,} posts, {n // 10:>7,} resolved: signature {median_ms(sig):7.2f} ms, "
+                  f"one round trip {median_ms(trip):5.2f} ms", flush=True)
+        await db.engine.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--growth", default=None, help="sizes, e.g. 1000,10000,100000: the search's growth")
+    parser.add_argument("--fingerprint", default=None, help="posts stored, e.g. 10000,100000: the freshness reads")
     args = parser.parse_args()
     if args.growth:
         growth([int(n) for n in args.growth.split(",")], args.queries)
+        return
+    if args.fingerprint:
+        await fingerprint([int(n) for n in args.fingerprint.split(",")])
         return
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")

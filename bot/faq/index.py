@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -66,6 +66,7 @@ REFIT_GROWTH = 0.25  # appended documents, as a share of those the vocabulary wa
 INLINE_BUILD_DOCS = 50
 
 Key = tuple[str, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,9 @@ class FaqIndex:
             stacked = sparse.vstack([stacked, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
         changed = self.changed or bool(fresh) or len(docs) != len(self.docs)
         return replace(self, signature=sig, docs=docs, edge=edge, changed=changed,
-                       matrix=_rows(self.vectoriser, stacked[np.asarray(picks, dtype=np.int64)], docs))
+                       matrix=DocRows.unindexed(stacked[np.asarray(picks, dtype=np.int64)],
+                                                [d.question_id for d in docs], [d.curated for d in docs],
+                                                self.vectoriser.n_words))
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Matches at or above the threshold; curated entries first, then by score (bot/faq/postings.py:
@@ -159,8 +162,9 @@ class FaqIndexes:
     executor: Executor | None = None  # None: the shared build executor; tests inject their own
     current: dict[Key, FaqIndex] = field(default_factory=dict)
     _refits: dict[Key, asyncio.Future[FaqIndex]] = field(default_factory=dict)
+    _merges: dict[Key, asyncio.Future[DocRows]] = field(default_factory=dict)
 
-    def _submit(self, fn: Callable[..., FaqIndex], *args: Any) -> Future[FaqIndex]:
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return (self.executor or build_executor()).submit(fn, *args)
 
     async def first(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex:
@@ -188,6 +192,30 @@ class FaqIndexes:
 
         pending.add_done_callback(done)
 
+    def merge_if_due(self, key: Key, index: FaqIndex) -> None:
+        """Index the tail's rows (posting lists) in the executor once it has grown enough; searches
+        score the tail in full meanwhile."""
+        source = index.matrix
+        if source is None or not source.merge_due or key in self._merges:
+            return
+        pending = asyncio.wrap_future(self._submit(source.merged))
+        self._merges[key] = pending
+
+        def done(f: asyncio.Future[DocRows]) -> None:
+            if self._merges.get(key) is f:
+                del self._merges[key]
+            if f.cancelled() or f.exception() is not None:
+                log.error("FAQ index merge for %s failed", key, exc_info=None if f.cancelled() else f.exception())
+                return
+            current = self.current.get(key)
+            rows = current.matrix.adopting(f.result(), source) if current is not None and current.matrix else None
+            if current is not None and rows is not None:
+                self.current[key] = current = replace(current, matrix=rows)
+            if current is not None:
+                self.merge_if_due(key, current)
+
+        pending.add_done_callback(done)
+
     def _adopt(self, key: Key, refit: FaqIndex) -> None:
         """Replace the current index by the refitted one if it holds the same documents, give or take
         those appended since; else drop it and refit the current documents."""
@@ -203,8 +231,8 @@ class FaqIndexes:
 
     async def settled(self) -> None:
         """Wait until no refit is in flight (tests; a clean stop)."""
-        while self._refits:
-            await asyncio.gather(*list(self._refits.values()), return_exceptions=True)
+        while self._refits or self._merges:
+            await asyncio.gather(*self._refits.values(), *self._merges.values(), return_exceptions=True)
             await asyncio.sleep(0)  # let the done-callbacks run
 
 
@@ -225,6 +253,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     cached = state.current.get(key)
     if cached is not None and cached.signature == sig:
         state.refit_if_due(key, cached)  # a refit that failed is tried again
+        state.merge_if_due(key, cached)
         return cached
     index: FaqIndex | None = None
     if cached is not None:
@@ -240,6 +269,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
             index = await state.first(sig, docs, edge)
     state.current[key] = index
     state.refit_if_due(key, index)
+    state.merge_if_due(key, index)
     return index
 
 

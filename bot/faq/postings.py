@@ -58,9 +58,11 @@ class Base:
         if columns.nnz:
             filled = np.flatnonzero(np.diff(columns.indptr))
             column_max[filled] = np.maximum.reduceat(columns.data, columns.indptr[filled])
-        squares = rows.multiply(rows).tocsc()
-        norms = tuple(float(np.sqrt(np.max(np.asarray(squares[:, block].sum(axis=1)), initial=0.0)))
-                      for block in (slice(0, n_words), slice(n_words, rows.shape[1])))
+        squares = rows.data.astype(np.float64) ** 2
+        row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        is_word = rows.indices < n_words
+        norms = [float(np.sqrt(np.max(np.bincount(row_of[mask], squares[mask], minlength=rows.shape[0]), initial=0.0)))
+                 for mask in (is_word, ~is_word)]
         return cls(rows, columns, column_max, n_words, (norms[0], norms[1]))
 
     def candidates(self, indices: np.ndarray, values: np.ndarray, bar: float) -> np.ndarray:
@@ -119,13 +121,41 @@ class DocRows:
             return self.base.rows
         return sparse.vstack([self.base.rows, self.tail]).tocsr()
 
+    @classmethod
+    def unindexed(cls, matrix: sparse.csr_matrix, question_ids: Sequence[int], curated: Sequence[bool],
+                  n_words: int) -> DocRows:
+        """Every row in the tail (all scored), until a merge in the executor indexes them: building
+        the posting lists costs ~0.1 s per 10,000 rows, too long for the event loop."""
+        empty = sparse.csr_matrix((0, matrix.shape[1]), dtype=np.float32)
+        return cls(Base.of(empty, n_words), sparse.csr_matrix(matrix), np.asarray(question_ids, dtype=np.int64),
+                   np.asarray(curated, dtype=bool))
+
     def appended(self, rows: sparse.csr_matrix, question_ids: Sequence[int], curated: Sequence[bool]) -> DocRows:
         tail = rows if self.tail is None else sparse.vstack([self.tail, rows]).tocsr()
         ids = np.concatenate([self.question_ids, np.asarray(question_ids, dtype=np.int64)])
         flags = np.concatenate([self.curated, np.asarray(curated, dtype=bool)])
-        if tail.shape[0] >= max(TAIL_MIN, self.base.rows.shape[0] // TAIL_SHARE):
-            return DocRows(Base.of(sparse.vstack([self.base.rows, tail]).tocsr(), self.base.n_words), None, ids, flags)
         return DocRows(self.base, tail, ids, flags)
+
+    @property
+    def merge_due(self) -> bool:
+        tail = 0 if self.tail is None else self.tail.shape[0]
+        return tail > 0 and tail >= max(TAIL_MIN, self.base.rows.shape[0] // TAIL_SHARE)
+
+    def merged(self) -> DocRows:
+        """Every row in the base (what the build executor runs: arrays in, arrays out)."""
+        return DocRows(Base.of(self.matrix, self.base.n_words), None, self.question_ids, self.curated)
+
+    def adopting(self, merged: DocRows, source: DocRows) -> DocRows | None:
+        """These rows with `merged` (made from `source`) as their base, if they are `source`'s rows
+        plus rows appended since; None if they changed otherwise meanwhile (a reload, a refit)."""
+        n = len(merged)
+        if self.base is not source.base or len(self) < n or not np.array_equal(self.question_ids[:n],
+                                                                               merged.question_ids):
+            return None
+        assert self.tail is not None  # source had a tail, and rows only get appended to it
+        offset = self.base.rows.shape[0]
+        rest = self.tail[n - offset:]
+        return DocRows(merged.base, rest if rest.shape[0] else None, self.question_ids, self.curated)
 
     def _scored(self, column: sparse.spmatrix, rows: np.ndarray) -> np.ndarray:
         """The scores of these rows (sorted), as the product of every row with the query gives them."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import random
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +18,8 @@ import pytest
 
 from bot.faq import postings
 from bot.faq.documents import FaqDoc
-from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex
-from bot.faq.postings import TAIL_MIN
+from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex, FaqIndexes
+from bot.faq.postings import TAIL_MIN, DocRows
 from bot.faq.synonyms import expand
 
 DEV = Path(__file__).resolve().parents[1] / "data" / "tagging_dev.jsonl"
@@ -99,22 +101,33 @@ def test_a_small_index_scored_in_full_gives_the_same(monkeypatch: pytest.MonkeyP
 
 
 def test_appended_threads_are_found_before_and_after_the_tail_is_merged() -> None:
+    """The merge runs in the executor (FaqIndexes.merge_if_due); here it is run by hand, with a
+    thread appended between its start and its adoption, as an event may do meanwhile."""
     base = corpus(TAIL_MIN * 4, seed=5)
     index = FaqIndex.build(("sig",), base)
-    assert index.matrix is not None
     later = corpus(TAIL_MIN * 2, seed=6, start=len(base) + 1)
-    merged_once = False
+    merges = 0
+    pending: tuple[DocRows, DocRows] | None = None  # (merged rows, the rows they were made from)
     for k, doc in enumerate(later):
         grown = index.appended(("sig", k), [doc], frozenset())
         assert grown is not None and grown.matrix is not None
+        if pending is not None:
+            adopted = grown.matrix.adopting(*pending)
+            assert adopted is not None and adopted.tail is not None and adopted.tail.shape[0] == 1
+            grown, pending, merges = replace(grown, matrix=adopted), None, merges + 1
+        elif grown.matrix.merge_due:
+            pending = (grown.matrix.merged(), grown.matrix)
         index = grown
-        assert index.matrix is not None
-        merged_once = merged_once or index.matrix.tail is None
-        if k % 16 == 0:
+        if k % 16 == 0 or pending is not None:
             for text in [doc.text, *queries(seed=k, n=5)]:
                 got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
                 assert got == brute_force(index, text, SUGGEST_THRESHOLD, 3), text
-    assert merged_once and len(index.matrix) == len(index.docs) == len(base) + len(later)
+    assert index.matrix is not None
+    assert merges >= 1 and len(index.matrix) == len(index.docs) == len(base) + len(later)
+    # A merge made from rows that were since reloaded is not adopted.
+    reloaded = index.reloaded(("sig", "r"), index.docs[1:], frozenset())
+    assert reloaded is not None and reloaded.matrix is not None
+    assert reloaded.matrix.adopting(index.matrix.merged(), index.matrix) is None
     # The newest thread, appended with the fitted vocabulary, is its own best match.
     assert index.search(later[-1].text, SUGGEST_THRESHOLD, 3)[0].doc.question_id in {
         d.question_id for d in [*base, *later] if d.text == later[-1].text}
@@ -134,3 +147,19 @@ def test_a_reload_keeps_the_rows_in_the_documents_order() -> None:
         got = [(h.doc.question_id, h.score) for h in reloaded.search(text, SEARCH_THRESHOLD, 5)]
         assert got == brute_force(reloaded, text, SEARCH_THRESHOLD, 5), text
         assert 7 not in [q for q, _ in got]
+
+
+async def test_the_tail_is_merged_in_the_executor_and_adopted() -> None:
+    with ThreadPoolExecutor(1) as pool:
+        indexes = FaqIndexes(executor=pool)
+        index = FaqIndex.build(("sig",), corpus(TAIL_MIN * 4, seed=13))
+        grown = index.appended(("sig", 1), corpus(TAIL_MIN, seed=14, start=TAIL_MIN * 4 + 1), frozenset())
+        assert grown is not None and grown.matrix is not None and grown.matrix.merge_due
+        indexes.current[("s",)] = grown
+        indexes.merge_if_due(("s",), grown)
+        await indexes.settled()
+        merged = indexes.current[("s",)]
+        assert merged.matrix is not None and merged.matrix.tail is None and merged.docs == grown.docs
+        for text in queries(seed=15, n=20):
+            got = [(h.doc.question_id, h.score) for h in merged.search(text, SUGGEST_THRESHOLD, 3)]
+            assert got == brute_force(grown, text, SUGGEST_THRESHOLD, 3), text
