@@ -22,6 +22,11 @@ documents) only ranks; one fitted a few documents ago ranks nearly the same. So:
   appended meanwhile added to it; if the documents changed otherwise meanwhile, it is dropped and
   another starts from the current ones.
 
+A search scores only the rows that may reach its threshold (bot/faq/postings.py: posting lists and
+bounds, the same results as scoring every row). Appended documents go to a tail that every search
+scores in full; once it holds a sixteenth of the indexed rows the executor merges it into the posting
+lists (`merge_if_due`), adopted only if the rows are still the same plus those appended since.
+
 Only the first index of a set of spaces is fitted before it can answer: at start-up
 (`prepare_faq_indexes`, before any event), or, for a set first searched later, in the event (in the
 executor when it has more than a few documents). Texts are expanded with the synonym groups on both
@@ -230,7 +235,7 @@ class FaqIndexes:
         self.refit_if_due(key, current)
 
     async def settled(self) -> None:
-        """Wait until no refit is in flight (tests; a clean stop)."""
+        """Wait until no refit or merge is in flight (tests; a clean stop)."""
         while self._refits or self._merges:
             await asyncio.gather(*self._refits.values(), *self._merges.values(), return_exceptions=True)
             await asyncio.sleep(0)  # let the done-callbacks run
