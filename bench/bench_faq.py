@@ -13,6 +13,17 @@ varied words), then times, on SQLite:
   * refit: fitting the vocabulary on every document (`FaqIndex.build`), which that change makes due and
     which now runs in the build executor, off the event loop (before, the event paid it on the loop).
 Prints medians and the ratios to the baseline. Times are wall-clock on the loop's thread.
+
+    .venv/bin/python bench/bench_faq.py --growth 1000,10000,100000 [--queries 200]
+    .venv/bin/python bench/bench_faq.py --fingerprint 10000,100000,1000000
+
+Growth (issue 17): per-question CPU of `FaqIndex.search` (bot/faq/postings.py: only rows that may reach
+the threshold are scored) against scoring every row as the search did before (the baseline, same index,
+same process), over indexes of that many resolved threads made of the tagging development set's
+sentences (as bench/ingest_mix.py writes posts), one in ten the same archived text. In memory: the
+database reads of a search (its fingerprint) are in bench_ingest.py's figures, and `--fingerprint` times
+them alone on SQLite with that many posts stored (bench/ingest_mix.py's prefill: one in ten a resolved
+question), against one round trip on the same connection.
 """
 
 from __future__ import annotations
@@ -28,15 +39,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from bot.clock import FakeClock  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.db.database import Database  # noqa: E402
 from bot.db.models import Member, Post, Question, Space  # noqa: E402
-from bot.faq.index import SEARCH_THRESHOLD, FaqIndex, faq_indexes_of, index_for  # noqa: E402
+from bot.faq.documents import FaqDoc  # noqa: E402
+from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex, faq_indexes_of, index_for  # noqa: E402
+from bot.faq.synonyms import expand  # noqa: E402
 
 NOW = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
 TOPICS = [
@@ -101,11 +115,105 @@ class Timed:
         self.cpu.append(time.thread_time() - self.c0)
 
 
+def brute_force(index: FaqIndex, text: str, threshold: float, limit: int) -> list[tuple[int, float]]:
+    """The search before issue 17's work: every row scored, filtered and sorted in Python."""
+    assert index.vectoriser is not None and index.matrix is not None
+    query = index.vectoriser.vector(expand(text))
+    if not len(query):
+        return []
+    column = index.vectoriser.stack([query]).T
+    scores = np.asarray((index.matrix.matrix @ column).todense()).ravel()
+    hits = [(d, float(s)) for d, s in zip(index.docs, scores, strict=True) if s >= threshold]
+    hits.sort(key=lambda h: (not h[0].curated, -h[1], -h[0].question_id))
+    return [(d.question_id, s) for d, s in hits[:limit]]
+
+
+def growth(sizes: list[int], queries: int) -> None:
+    from ingest_mix import synth_texts
+
+    from bot.faq.postings import DocRows
+
+    scored = 0
+    scoring = DocRows._scored
+
+    def counted(self: DocRows, column: object, rows: np.ndarray) -> np.ndarray:
+        nonlocal scored
+        scored += len(rows)
+        return scoring(self, column, rows)  # type: ignore[arg-type]
+
+    DocRows._scored = counted  # type: ignore[method-assign]
+
+    print(f"per-question CPU of the search, thread time, medians; load average {os.getloadavg()[0]:.1f}")
+    print("  resolved threads   built in   search (arrival 0.30)   scoring every row (before)   ratio"
+          "   rows scored")
+    asked = synth_texts(queries, seed=99)
+    for n in sizes:
+        texts = synth_texts(n, seed=n)
+        docs = [FaqDoc(question_id=i + 1, space_id="bench", entry_id=None, title=t[:60], summary="",
+                       text="Ancien message archivé." if i % 10 == 0 else t, resolved_at=NOW, answerer_id=None,
+                       platform="console", channel_id="sos", thread_id=f"q{i}") for i, t in enumerate(texts)]
+        started = time.perf_counter()
+        index = FaqIndex.build(("bench",), docs)
+        built = time.perf_counter() - started
+        new: list[float] = []
+        old: list[float] = []
+        scored = 0
+        for text in asked:
+            c0 = time.thread_time()
+            got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
+            c1 = time.thread_time()
+            want = brute_force(index, text, SUGGEST_THRESHOLD, 3)
+            c2 = time.thread_time()
+            assert got == want, text  # the same top 3, the same scores
+            new.append(c1 - c0)
+            old.append(c2 - c1)
+        print(f"  {n:>16,}   {built:6.1f} s   {median_ms(new):10.3f} ms {'':10}   {median_ms(old):10.3f} ms"
+              f" {'':15}  {median_ms(new) / median_ms(old):5.2f}   {scored / len(asked):9.0f} of {n:,}", flush=True)
+
+
+async def fingerprint(sizes: list[int]) -> None:
+    from ingest_mix import prefill
+    from sqlalchemy import text
+
+    from bot.faq.documents import signature
+
+    print(f"the index's freshness reads (documents.signature: 3 queries), SQLite, medians of 50; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'fingerprint.db'}")
+        await db.create_schema()
+        async with db.transaction() as session:
+            session.add(Space(id="demo", referential_id="c2i2e", settings={"id": "demo"}))
+        for n in sizes:
+            await prefill(db, n, 300)
+            sig: list[float] = []
+            trip: list[float] = []
+            for _ in range(50):
+                async with db.transaction() as session:
+                    started = time.perf_counter()
+                    await session.execute(text("SELECT 1"))
+                    trip.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    await signature(session, ("demo",))
+                    sig.append(time.perf_counter() - started)
+            print(f"  {n:>9,} posts, {n // 10:>7,} resolved: signature {median_ms(sig):7.2f} ms, "
+                  f"one round trip {median_ms(trip):5.2f} ms", flush=True)
+        await db.engine.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--growth", default=None, help="sizes, e.g. 1000,10000,100000: the search's growth")
+    parser.add_argument("--fingerprint", default=None, help="posts stored, e.g. 10000,100000: the freshness reads")
     args = parser.parse_args()
+    if args.growth:
+        growth([int(n) for n in args.growth.split(",")], args.queries)
+        return
+    if args.fingerprint:
+        await fingerprint([int(n) for n in args.fingerprint.split(",")])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await db.create_schema()

@@ -145,7 +145,8 @@ class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (Index("ix_questions_thread", "platform", "platform_channel_id", "thread_root_id"),
                       Index("ix_questions_space_created", "space_id", "created_at"),
-                      Index("ix_questions_space_status", "space_id", "status"))
+                      Index("ix_questions_space_status", "space_id", "status"),
+                      Index("ix_questions_space_status_resolved", "space_id", "status", "resolved_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))

@@ -22,6 +22,11 @@ documents) only ranks; one fitted a few documents ago ranks nearly the same. So:
   appended meanwhile added to it; if the documents changed otherwise meanwhile, it is dropped and
   another starts from the current ones.
 
+A search scores only the rows that may reach its threshold (bot/faq/postings.py: posting lists and
+bounds, the same results as scoring every row). Appended documents go to a tail that every search
+scores in full; once it holds a sixteenth of the indexed rows the executor merges it into the posting
+lists (`merge_if_due`), adopted only if the rows are still the same plus those appended since.
+
 Only the first index of a set of spaces is fitted before it can answer: at start-up
 (`prepare_faq_indexes`, before any event), or, for a set first searched later, in the event (in the
 executor when it has more than a few documents). Texts are expanded with the synonym groups on both
@@ -36,7 +41,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -45,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
 from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
+from bot.faq.postings import DocRows
 from bot.faq.synonyms import expand
 from bot.faq.visibility import searchable_spaces
 from bot.tagging.builds import build_executor
@@ -65,6 +71,7 @@ REFIT_GROWTH = 0.25  # appended documents, as a share of those the vocabulary wa
 INLINE_BUILD_DOCS = 50
 
 Key = tuple[str, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class FaqIndex:
     signature: tuple[object, ...]
     docs: list[FaqDoc]
     vectoriser: TextVectoriser | None
-    matrix: object  # scipy CSR, one unit row per doc
+    matrix: DocRows | None  # one unit row per doc, in order
     fitted_on: int = 0  # documents the vocabulary was fitted on
     # Resolved questions at the signature's latest resolution time: a later read at that same instant
     # (a fast clock, or a fake one) must not count them as new.
@@ -92,7 +99,7 @@ class FaqIndex:
             return cls(sig, [], None, None, edge=edge)
         texts = [expand(d.text) for d in docs]
         vectoriser = TextVectoriser.fit(texts)
-        return cls(sig, list(docs), vectoriser, vectoriser.matrix(texts), len(docs), edge)
+        return cls(sig, list(docs), vectoriser, _rows(vectoriser, vectoriser.matrix(texts), docs), len(docs), edge)
 
     @property
     def refit_due(self) -> bool:
@@ -102,13 +109,13 @@ class FaqIndex:
     def appended(self, sig: tuple[object, ...], new: Sequence[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
         """This index with `new` documents added, vectorised with the current vocabulary (None when
         there is no vocabulary yet)."""
-        if self.vectoriser is None:
+        if self.vectoriser is None or self.matrix is None:
             return None
         if not new:
             return replace(self, signature=sig, edge=edge)
         rows = self.vectoriser.matrix([expand(d.text) for d in new])
         return replace(self, signature=sig, docs=[*self.docs, *new], edge=edge,
-                       matrix=sparse.vstack([self.matrix, rows]).tocsr())
+                       matrix=self.matrix.appended(rows, [d.question_id for d in new], [d.curated for d in new]))
 
     def reloaded(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex | None:
         """The documents as read again, with the current vocabulary: a document whose text did not
@@ -127,26 +134,30 @@ class FaqIndex:
             else:
                 picks.append(len(self.docs) + len(fresh))
                 fresh.append(doc)
-        stacked = self.matrix
+        stacked = self.matrix.matrix
         if fresh:
-            stacked = sparse.vstack([self.matrix, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
+            stacked = sparse.vstack([stacked, self.vectoriser.matrix([expand(d.text) for d in fresh])]).tocsr()
         changed = self.changed or bool(fresh) or len(docs) != len(self.docs)
         return replace(self, signature=sig, docs=docs, edge=edge, changed=changed,
-                       matrix=stacked[np.asarray(picks, dtype=np.int64)])  # type: ignore[index]
+                       matrix=DocRows.unindexed(stacked[np.asarray(picks, dtype=np.int64)],
+                                                [d.question_id for d in docs], [d.curated for d in docs],
+                                                self.vectoriser.n_words))
 
     def search(self, text: str, threshold: float, limit: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
-        """Matches at or above the threshold; curated entries first, then by score."""
-        if self.vectoriser is None or not text.strip():
+        """Matches at or above the threshold; curated entries first, then by score (bot/faq/postings.py:
+        only rows that may reach the threshold are scored)."""
+        if self.vectoriser is None or self.matrix is None or not text.strip():
             return []
         query = self.vectoriser.vector(expand(text))
         if not len(query):
             return []
         column = self.vectoriser.stack([query]).T
-        scores = np.asarray((self.matrix @ column).todense()).ravel()  # type: ignore[operator]
-        hits = [Hit(doc, float(score)) for doc, score in zip(self.docs, scores, strict=True)
-                if score >= threshold and doc.question_id not in exclude]
-        hits.sort(key=lambda h: (not h.doc.curated, -h.score, -h.doc.question_id))
-        return hits[:limit]
+        return [Hit(self.docs[row], score) for row, score in
+                self.matrix.top(column, query.indices, query.values, threshold, limit, exclude)]
+
+
+def _rows(vectoriser: TextVectoriser, matrix: sparse.csr_matrix, docs: Sequence[FaqDoc]) -> DocRows:
+    return DocRows.of(matrix, [d.question_id for d in docs], [d.curated for d in docs], vectoriser.n_words)
 
 
 @dataclass
@@ -156,8 +167,9 @@ class FaqIndexes:
     executor: Executor | None = None  # None: the shared build executor; tests inject their own
     current: dict[Key, FaqIndex] = field(default_factory=dict)
     _refits: dict[Key, asyncio.Future[FaqIndex]] = field(default_factory=dict)
+    _merges: dict[Key, asyncio.Future[DocRows]] = field(default_factory=dict)
 
-    def _submit(self, fn: Callable[..., FaqIndex], *args: Any) -> Future[FaqIndex]:
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return (self.executor or build_executor()).submit(fn, *args)
 
     async def first(self, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int]) -> FaqIndex:
@@ -185,6 +197,30 @@ class FaqIndexes:
 
         pending.add_done_callback(done)
 
+    def merge_if_due(self, key: Key, index: FaqIndex) -> None:
+        """Index the tail's rows (posting lists) in the executor once it has grown enough; searches
+        score the tail in full meanwhile."""
+        source = index.matrix
+        if source is None or not source.merge_due or key in self._merges:
+            return
+        pending = asyncio.wrap_future(self._submit(source.merged))
+        self._merges[key] = pending
+
+        def done(f: asyncio.Future[DocRows]) -> None:
+            if self._merges.get(key) is f:
+                del self._merges[key]
+            if f.cancelled() or f.exception() is not None:
+                log.error("FAQ index merge for %s failed", key, exc_info=None if f.cancelled() else f.exception())
+                return
+            current = self.current.get(key)
+            rows = current.matrix.adopting(f.result(), source) if current is not None and current.matrix else None
+            if current is not None and rows is not None:
+                self.current[key] = current = replace(current, matrix=rows)
+            if current is not None:
+                self.merge_if_due(key, current)
+
+        pending.add_done_callback(done)
+
     def _adopt(self, key: Key, refit: FaqIndex) -> None:
         """Replace the current index by the refitted one if it holds the same documents, give or take
         those appended since; else drop it and refit the current documents."""
@@ -199,9 +235,9 @@ class FaqIndexes:
         self.refit_if_due(key, current)
 
     async def settled(self) -> None:
-        """Wait until no refit is in flight (tests; a clean stop)."""
-        while self._refits:
-            await asyncio.gather(*list(self._refits.values()), return_exceptions=True)
+        """Wait until no refit or merge is in flight (tests; a clean stop)."""
+        while self._refits or self._merges:
+            await asyncio.gather(*self._refits.values(), *self._merges.values(), return_exceptions=True)
             await asyncio.sleep(0)  # let the done-callbacks run
 
 
@@ -222,6 +258,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     cached = state.current.get(key)
     if cached is not None and cached.signature == sig:
         state.refit_if_due(key, cached)  # a refit that failed is tried again
+        state.merge_if_due(key, cached)
         return cached
     index: FaqIndex | None = None
     if cached is not None:
@@ -237,6 +274,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
             index = await state.first(sig, docs, edge)
     state.current[key] = index
     state.refit_if_due(key, index)
+    state.merge_if_due(key, index)
     return index
 
 

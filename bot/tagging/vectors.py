@@ -116,6 +116,11 @@ class TextVectoriser:
         self._memo: dict[str, tuple[int, np.ndarray] | None] = {}
         self._empty = SparseVector(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
+    @property
+    def n_words(self) -> int:
+        """Columns below this are the word block; the others the character n-grams."""
+        return self._n_words
+
     @classmethod
     def fit(cls, documents: Iterable[str | Sequence[str]], char_weight: float = DEFAULT_CHAR_WEIGHT
             ) -> TextVectoriser:
