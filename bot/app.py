@@ -21,6 +21,7 @@ from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
 from bot.limits import use_limits
+from bot.own_sends import OwnSends
 from bot.ports import Adapter
 from bot.registry import Registry
 
@@ -95,11 +96,25 @@ class TicebotApp:
             log.warning("event %s arrived after shutdown began; not handled (the platform redelivers it)",
                         event.event_id)
             return False
-        task = asyncio.create_task(self.core.handle(event), name=f"event {event.event_id}")
+        task = asyncio.create_task(self._handle_and_send(event), name=f"event {event.event_id}")
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
-        handled = await asyncio.shield(task)
-        self._wake.set()
+        return await asyncio.shield(task)
+
+    async def _handle_and_send(self, event: CoreEvent) -> bool:
+        """The event's transaction claims its replies that head their conversation (bot/own_sends.py):
+        they are sent now, before anything else, without waiting for the loop's next pass. The loop is
+        woken after that, for what the event queued behind them (and the steps it scheduled)."""
+        own = OwnSends(self.dispatcher.ready_platforms())
+        try:
+            handled = await self.core.handle(event, own)
+            if own.rows:
+                try:
+                    await self.dispatcher.send_claimed(own.rows)
+                except Exception:  # the event is stored; a row left "sending" is recovered at start-up
+                    log.exception("event %s: sending its replies failed", event.event_id)
+        finally:
+            self._wake.set()
         return handled
 
     async def run_once(self, now: datetime | None = None) -> tuple[int, int]:
