@@ -166,6 +166,11 @@ class TicebotApp:
             row = await session.get(KeyValue, key)
             return row.value if row else None
 
+    async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
+        async with self.db.transaction() as session:
+            found = await session.execute(select(KeyValue.key, KeyValue.value).where(KeyValue.key.in_(keys)))
+            return {key: value for key, value in found.all()}
+
     async def kv_set(self, key: str, value: str) -> None:
         await self.kv_set_many({key: value})
 
