@@ -162,12 +162,12 @@ class TicebotApp:
         self._wake.set()
 
     async def kv_get(self, key: str) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             row = await session.get(KeyValue, key)
             return row.value if row else None
 
     async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             found = await session.execute(select(KeyValue.key, KeyValue.value).where(KeyValue.key.in_(keys)))
             return {key: value for key, value in found.all()}
 
