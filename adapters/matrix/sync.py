@@ -107,7 +107,20 @@ class SyncLoop:
         # One transaction for the rooms' markers and the token, after every event was handled: a crash
         # before it syncs again from the previous token, and the core drops what it already handled.
         self.since = response.next_batch
+        if self._only_echoes(response):
+            # Nothing but the bot's own messages coming back (after each one it sends): synced again
+            # after a crash, they would be skipped again, so the write waits for the next sync's.
+            return
         await self.kv.kv_set_many({**markers, state.SINCE: response.next_batch})
+
+    def _only_echoes(self, response: SyncResponse) -> bool:
+        if response.rooms.invite or response.rooms.leave or response.to_device_events:
+            return False
+        events = [event.source for info in response.rooms.join.values() for event in info.timeline.events]
+        return bool(events) and all(
+            source.get("sender") == self.client.user_id and source.get("type") != "m.room.power_levels"
+            for source in events
+        )
 
     async def run_forever(self) -> None:
         """Sync until cancelled; a failing homeserver is retried with exponential backoff."""
