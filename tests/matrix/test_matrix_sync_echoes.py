@@ -4,6 +4,8 @@ from the previous token skips those messages again."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from matrix_fakes import BOT
@@ -84,3 +86,58 @@ async def test_a_sync_with_to_device_messages_is_stored_even_with_only_echoes() 
     await loop.start()
     await loop.sync_once()
     assert kv.data[state.SINCE] == "s1"
+
+
+class Blocking(Client):
+    """Serves its responses, then long-polls forever (until cancelled)."""
+
+    async def sync(self, **_kwargs: Any) -> SyncResponse:
+        if self.responses:
+            return self.responses.pop(0)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+class FlakyKeyValue(MemoryKeyValue):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def kv_set_many(self, items: dict[str, str]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("database unreachable")
+        await super().kv_set_many(items)
+
+
+async def run_until_handled(loop: SyncLoop, handler: Handler, count: int) -> None:
+    task = asyncio.create_task(loop.run_forever())
+    for _ in range(1_000):
+        if len(handler.handed) >= count:
+            break
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_the_running_loop_stores_the_last_token_when_it_stops() -> None:
+    kv, handler = MemoryKeyValue(), Handler()
+    kv.data[state.SINCE] = "s0"
+    loop = SyncLoop(Blocking(sync("s1", text("$q", "@alice:hs")), sync("s2", text("$q2", "@alice:hs"))),
+                    kv, handler)  # type: ignore[arg-type]
+    await loop.start()
+    await run_until_handled(loop, handler, 2)
+    assert handler.handed == ["$q", "$q2"]
+    assert kv.data[state.SINCE] == "s2" and kv.data[state.last_event(ROOM)] == "$q2"
+
+
+async def test_a_token_write_that_fails_loses_no_event() -> None:
+    kv, handler = FlakyKeyValue(failures=1), Handler()
+    kv.data[state.SINCE] = "s0"
+    loop = SyncLoop(Blocking(sync("s1", text("$q", "@alice:hs")), sync("s2", text("$q2", "@alice:hs"))),
+                    kv, handler)  # type: ignore[arg-type]
+    await loop.start()
+    await run_until_handled(loop, handler, 2)
+    assert handler.handed == ["$q", "$q2"]  # s1's write failed: s2 was still handled, and its write stored
+    assert kv.data[state.SINCE] == "s2"
