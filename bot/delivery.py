@@ -71,6 +71,12 @@ class Dispatcher:
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Outbox]:
         """Mark the due heads of up to `limit` conversations "sending" (one attempt each) and return them."""
         now = self.clock.now()
+        if self.db.is_sqlite:
+            # Looked at first without the write lock: a pass with nothing due takes none (BEGIN IMMEDIATE
+            # would make the sync loop's and the events' writes wait in SQLite's busy handler).
+            async with self.db.reading() as session:
+                if not await due_heads(session, self.ready_platforms(), now, 1, lock=False):
+                    return []
         async with self.db.transaction() as session:
             rows = await due_heads(session, self.ready_platforms(), now, limit, lock=self.db.is_postgres)
             for row in rows:
@@ -112,7 +118,7 @@ class Dispatcher:
         """When this dispatcher next has something to try: a conversation's head on a ready adapter, or
         a look at an adapter that is not ready yet. Rows of unregistered platforms do not count (an
         adapter registering wakes the loop)."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             due = await earliest_head(session, self.ready_platforms())
             if await has_pending(session, self.waiting_platforms()):
                 poll = self.clock.now() + timedelta(seconds=NOT_READY_POLL)
