@@ -43,7 +43,8 @@ class TicebotApp:
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()
         self._stopping = False
-        self._in_flight: set[asyncio.Task[bool]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()  # events being handled, replies being sent
+        self._sending: set[asyncio.Task[Any]] = set()  # replies being sent
         self._closed = False
 
     @classmethod
@@ -97,28 +98,48 @@ class TicebotApp:
             log.warning("event %s arrived after shutdown began; not handled (the platform redelivers it)",
                         event.event_id)
             return False
-        task = asyncio.create_task(self._handle_and_send(event), name=f"event {event.event_id}")
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        task = asyncio.create_task(self._handle(event), name=f"event {event.event_id}")
+        self._track(task)
         return await asyncio.shield(task)
 
-    async def _handle_and_send(self, event: CoreEvent) -> bool:
-        """The event's transaction claims its replies that head their conversation (bot/own_sends.py):
-        they are sent now, before anything else, without waiting for the loop's next pass. The loop is
-        woken after that, for what the event queued behind them (and the steps it scheduled)."""
+    async def _handle(self, event: CoreEvent) -> bool:
         own = OwnSends(self.dispatcher.ready_platforms())
-        try:
-            handled = await self.core.handle(event, own)
-            if own.rows:
-                try:
-                    await self.dispatcher.send_claimed(own.rows)
-                except Exception:  # the event is stored; a row left "sending" is recovered at start-up
-                    log.exception("event %s: sending its replies failed", event.event_id)
-        finally:
+        handled = await self.core.handle(event, own)
+        if own.rows:
+            # Sent now, next to the caller: an adapter's event loop (the Matrix sync) goes on handling
+            # events and long-polling meanwhile, as it did while the dispatcher sent; a slow platform
+            # call holds up this reply's conversation, not the next events.
+            self._track(asyncio.create_task(self._send_own(event, own.rows), name=f"replies of {event.event_id}"),
+                        sending=True)
+        else:
             self._wake.set()
         return handled
 
+    async def _send_own(self, event: CoreEvent, rows: list[Any]) -> None:
+        """Rows the event's transaction claimed (bot/own_sends.py), sent without the loop's next pass; the
+        loop is woken after, for what the event queued behind them and the steps it scheduled."""
+        try:
+            await self.dispatcher.send_claimed(rows)
+        except Exception:  # the event is stored; a row left "sending" is recovered at start-up
+            log.exception("event %s: sending its replies failed", event.event_id)
+        finally:
+            self._wake.set()
+
+    def _track(self, task: asyncio.Task[Any], sending: bool = False) -> None:
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        if sending:
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def settle(self) -> None:
+        """Wait until the replies events are sending by themselves are sent (or given back to the queue)."""
+        while self._sending:
+            await asyncio.wait(set(self._sending))
+
     async def run_once(self, now: datetime | None = None) -> tuple[int, int]:
+        # Events' own replies first: a pass sees their conversations settled, not half-sent.
+        await self.settle()
         # What an event just queued goes out before the sweep runs: a reply's latency is not a sweep's
         # round trips. What the sweep fires goes out in the same pass.
         sent = await self.dispatcher.deliver_pending()
@@ -202,13 +223,18 @@ class TicebotApp:
             return list((await session.execute(select(Space.id).order_by(Space.id))).scalars())
 
     async def close(self, grace: float = 10.0) -> None:
-        """Stop the loop, let the events being handled commit, then close the database."""
+        """Stop the loop, let the events being handled commit (and their replies go out), then close
+        the database."""
         self.stop()
         self._closed = True
-        if self._in_flight:
-            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=grace)
-            if hanging:
+        deadline = asyncio.get_running_loop().time() + grace
+        # Looked at again after each wait: an event that commits starts the sending of its replies.
+        while self._in_flight:
+            left = deadline - asyncio.get_running_loop().time()
+            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=max(0.0, left))
+            if hanging and asyncio.get_running_loop().time() >= deadline:
                 log.warning("%d event(s) still being handled after %.0fs; closing anyway", len(hanging), grace)
+                break
         await self.db.dispose()
 
 

@@ -4,6 +4,8 @@ conversation, exactly once and recovery after a crash hold as for rows the dispa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 from core_support import RecordingAdapter, make_app, question, user, where
@@ -29,10 +31,11 @@ async def rows(app) -> list[tuple[str, str, str, int]]:  # type: ignore[no-untyp
         return [(r.conversation.rsplit(":", 1)[-1], r.template or r.kind, r.status, r.attempts) for r in found]
 
 
-async def test_the_head_of_a_conversation_is_sent_before_submit_returns(database_url: str) -> None:
+async def test_the_head_of_a_conversation_is_sent_without_a_loop_pass(database_url: str) -> None:
     app, adapter, _clock = await make_app(database_url)
     try:
         await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
         # No loop pass ran: the reply in the thread and the welcome DM went out with the event itself.
         assert [(where(a), a.template) for a in adapter.sent] == [(DM, "privacy/welcome"), ("q1", "sos/received")]
         # The thread's label queued behind the reply stays the dispatcher's, and goes out after it.
@@ -51,7 +54,9 @@ async def test_a_reply_behind_a_pending_row_waits_for_it(database_url: str) -> N
         adapter.retry_after = 300
         adapter.fail_in[DM] = 1  # the welcome DM is refused once: it waits five minutes
         await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
         await app.submit(portfolio("ev-2"))
+        await app.settle()
         # The portfolio would overtake the welcome in Alice's DM: it is left to the dispatcher.
         assert [a.template for a in adapter.sent if where(a) == DM] == []
         assert [r for r in await rows(app) if r[0] == "alice"] == [("alice", "privacy/welcome", "pending", 1),
@@ -71,6 +76,7 @@ async def test_a_failed_own_send_is_retried_by_the_dispatcher(database_url: str)
         adapter.retry_after = 60
         adapter.fail_in["q1"] = 1
         await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
         assert [a.template for a in adapter.sent if where(a) == "q1"] == []
         clock.advance(timedelta(seconds=60))
         await app.run_once()
@@ -113,6 +119,7 @@ async def test_an_event_handled_again_claims_nothing(database_url: str) -> None:
     app, adapter, _clock = await make_app(database_url)
     try:
         await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
         sent = len(adapter.sent)
         own = OwnSends(app.dispatcher.ready_platforms())
         assert await app.core.handle(question("ev-1", msg="q1"), own) is False
@@ -126,7 +133,24 @@ async def test_rows_of_an_adapter_that_is_not_ready_stay_queued(database_url: st
     try:
         adapter.ready = False  # type: ignore[attr-defined]
         await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
         assert adapter.sent == [] and adapter.calls == 0
         assert {(status, attempts) for _c, _t, status, attempts in await rows(app)} == {("pending", 0)}
     finally:
         await app.close()
+
+
+async def test_a_caller_cancelled_mid_event_still_gets_its_replies_sent(database_url: str) -> None:
+    app, adapter, clock = await make_app(database_url)
+    submitting = asyncio.create_task(app.submit(question("ev-1", msg="q1")))
+    await asyncio.sleep(0)  # the event is being handled when the adapter stops
+    submitting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await submitting
+    await app.close()  # lets the event commit and its replies go out
+    assert [(where(a), a.template) for a in adapter.sent] == [(DM, "privacy/welcome"), ("q1", "sos/received")]
+    restarted, _adapter, _ = await make_app(database_url, clock=clock)
+    try:
+        assert [status for _c, _t, status, _a in await rows(restarted)] == ["sent", "sent", "pending"]
+    finally:
+        await restarted.close()
