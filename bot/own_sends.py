@@ -1,5 +1,6 @@
 """An event's own sends: its transaction claims the outbox rows it wrote that head their conversation,
-so the submitting task sends them right after the commit, without the dispatcher's claim transaction.
+so they are sent right after the commit (`TicebotApp.submit` starts a task for them), without the
+dispatcher's claim transaction or waiting for the loop's next pass.
 
 Why it is safe:
 - The claim is one UPDATE in the event's transaction (`status` "sending", one attempt, exactly what
