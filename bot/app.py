@@ -103,7 +103,7 @@ class TicebotApp:
         return await asyncio.shield(task)
 
     async def _handle(self, event: CoreEvent) -> bool:
-        own = OwnSends(self.dispatcher.ready_platforms())
+        own = OwnSends(self.dispatcher.own_send_platforms())
         handled = await self.core.handle(event, own)
         if own.rows:
             # Sent now, next to the caller: an adapter's event loop (the Matrix sync) goes on handling

@@ -56,6 +56,11 @@ class Dispatcher:
     def ready_platforms(self) -> list[str]:
         return [name for name, adapter in self.adapters.items() if getattr(adapter, "ready", True)]
 
+    def own_send_platforms(self) -> list[str]:
+        """Ready platforms whose rows an event's transaction may claim and send itself (bot/own_sends.py);
+        an adapter opts out with `own_sends = False`."""
+        return [name for name in self.ready_platforms() if getattr(self.adapters[name], "own_sends", True)]
+
     def waiting_platforms(self) -> list[str]:
         """Registered but not ready yet (a gateway still connecting)."""
         return [name for name, adapter in self.adapters.items() if not getattr(adapter, "ready", True)]

@@ -154,3 +154,17 @@ async def test_a_caller_cancelled_mid_event_still_gets_its_replies_sent(database
         assert [status for _c, _t, status, _a in await rows(restarted)] == ["sent", "sent", "pending"]
     finally:
         await restarted.close()
+
+
+async def test_an_adapter_that_opts_out_leaves_its_replies_to_the_dispatcher(database_url: str) -> None:
+    app, adapter, _clock = await make_app(database_url)
+    try:
+        adapter.own_sends = False  # type: ignore[attr-defined]  (as the Discord adapter does)
+        await app.submit(question("ev-1", msg="q1"))
+        await app.settle()
+        assert adapter.sent == []
+        await app.run_once()
+        assert [(where(a), getattr(a, "template", "") or "mark") for a in adapter.sent] == [
+            (DM, "privacy/welcome"), ("q1", "sos/received"), ("q1", "mark")]
+    finally:
+        await app.close()
