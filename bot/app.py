@@ -21,8 +21,10 @@ from bot.db.models import KeyValue, Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
 from bot.limits import use_limits
+from bot.own_sends import OwnSends
 from bot.ports import Adapter
 from bot.registry import Registry
+from bot.sweep import any_due
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ class TicebotApp:
         self.dispatcher = Dispatcher(db, clock, self.adapters)
         self._wake = asyncio.Event()
         self._stopping = False
-        self._in_flight: set[asyncio.Task[bool]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()  # events being handled, replies being sent
+        self._sending: set[asyncio.Task[Any]] = set()  # replies being sent
         self._closed = False
 
     @classmethod
@@ -95,18 +98,55 @@ class TicebotApp:
             log.warning("event %s arrived after shutdown began; not handled (the platform redelivers it)",
                         event.event_id)
             return False
-        task = asyncio.create_task(self.core.handle(event), name=f"event {event.event_id}")
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-        handled = await asyncio.shield(task)
-        self._wake.set()
+        task = asyncio.create_task(self._handle(event), name=f"event {event.event_id}")
+        self._track(task)
+        return await asyncio.shield(task)
+
+    async def _handle(self, event: CoreEvent) -> bool:
+        own = OwnSends(self.dispatcher.own_send_platforms())
+        handled = await self.core.handle(event, own)
+        if own.rows:
+            # Sent now, next to the caller: an adapter's event loop (the Matrix sync) goes on handling
+            # events and long-polling meanwhile, as it did while the dispatcher sent; a slow platform
+            # call holds up this reply's conversation, not the next events.
+            self._track(asyncio.create_task(self._send_own(event, own.rows), name=f"replies of {event.event_id}"),
+                        sending=True)
+        else:
+            self._wake.set()
         return handled
 
+    async def _send_own(self, event: CoreEvent, rows: list[Any]) -> None:
+        """Rows the event's transaction claimed (bot/own_sends.py), sent without the loop's next pass; the
+        loop is woken after, for what the event queued behind them and the steps it scheduled."""
+        try:
+            await self.dispatcher.send_claimed(rows)
+        except Exception:  # the event is stored; a row left "sending" is recovered at start-up
+            log.exception("event %s: sending its replies failed", event.event_id)
+        finally:
+            self._wake.set()
+
+    def _track(self, task: asyncio.Task[Any], sending: bool = False) -> None:
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        if sending:
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def settle(self) -> None:
+        """Wait until the replies events are sending by themselves are sent (or given back to the queue)."""
+        while self._sending:
+            await asyncio.wait(set(self._sending))
+
     async def run_once(self, now: datetime | None = None) -> tuple[int, int]:
+        # Events' own replies first: a pass sees their conversations settled, not half-sent.
+        await self.settle()
         # What an event just queued goes out before the sweep runs: a reply's latency is not a sweep's
         # round trips. What the sweep fires goes out in the same pass.
         sent = await self.dispatcher.deliver_pending()
-        fired = await self.core.sweep(now)
+        now = now or self.clock.now()
+        # SQLite: the sweep's transaction takes the write lock even with nothing due; looking first
+        # leaves the lock to the sync loop and the events of a pass that has nothing to fire.
+        fired = await self.core.sweep(now) if not self.db.is_sqlite or await any_due(self.db, now) else 0
         if fired:
             sent += await self.dispatcher.deliver_pending()
         return fired, sent
@@ -147,9 +187,14 @@ class TicebotApp:
         self._wake.set()
 
     async def kv_get(self, key: str) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             row = await session.get(KeyValue, key)
             return row.value if row else None
+
+    async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
+        async with self.db.reading() as session:
+            found = await session.execute(select(KeyValue.key, KeyValue.value).where(KeyValue.key.in_(keys)))
+            return {key: value for key, value in found.all()}
 
     async def kv_set(self, key: str, value: str) -> None:
         await self.kv_set_many({key: value})
@@ -178,13 +223,18 @@ class TicebotApp:
             return list((await session.execute(select(Space.id).order_by(Space.id))).scalars())
 
     async def close(self, grace: float = 10.0) -> None:
-        """Stop the loop, let the events being handled commit, then close the database."""
+        """Stop the loop, let the events being handled commit (and their replies go out), then close
+        the database."""
         self.stop()
         self._closed = True
-        if self._in_flight:
-            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=grace)
-            if hanging:
+        deadline = asyncio.get_running_loop().time() + grace
+        # Looked at again after each wait: an event that commits starts the sending of its replies.
+        while self._in_flight:
+            left = deadline - asyncio.get_running_loop().time()
+            _done, hanging = await asyncio.wait(set(self._in_flight), timeout=max(0.0, left))
+            if hanging and asyncio.get_running_loop().time() >= deadline:
                 log.warning("%d event(s) still being handled after %.0fs; closing anyway", len(hanging), grace)
+                break
         await self.db.dispose()
 
 

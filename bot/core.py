@@ -45,6 +45,7 @@ from bot.members import (
     spaces_of,
 )
 from bot.outbound import Outbound
+from bot.own_sends import OwnSends
 from bot.refs import ChannelRef, MessageRef, ThreadRef, UserRef
 from bot.registry import Registry
 from bot.spaces import sync_spaces, upsert_channel
@@ -153,15 +154,20 @@ class Core:
 
     # ---- events --------------------------------------------------------------------------------
 
-    async def handle(self, event: CoreEvent) -> bool:
+    async def handle(self, event: CoreEvent, own: OwnSends | None = None) -> bool:
         """Handle one event; False when it changed nothing (already handled: a replay changes nothing).
 
         Every outcome leaves a log line or a row: handled, already handled (DEBUG), a failing handler
         (ERROR + event_failures row, the post kept), or an event that could not be stored at all.
+        `own` (bot/own_sends.py): the transaction also claims the event's rows that head their
+        conversation; `own.rows` lists them once it committed.
         """
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
-                return bool(await self.db.run_with_retry(lambda session: self._handle(session, event)))
+                handled = bool(await self.db.run_with_retry(lambda session: self._handle(session, event, own)))
+                if own is not None:
+                    own.committed()
+                return handled
             except IntegrityError:
                 if await self._seen(event):
                     log.debug("event %s:%s already handled; ignored", _event_platform(event), event.event_id)
@@ -195,9 +201,14 @@ class Core:
         # Core-level INSERT on the table: no ORM object (nothing reads it back in the event), no flush.
         await session.execute(_CLAIM, {"platform": platform, "event_id": event_id, "processed_at": now})
 
-    async def _handle(self, session: AsyncSession, event: CoreEvent) -> bool:
+    async def _handle(self, session: AsyncSession, event: CoreEvent, own: OwnSends | None = None) -> bool:
+        if own is not None:
+            own.begin()
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
-            return await self._handle_in_zone(session, event)
+            handled = await self._handle_in_zone(session, event)
+        if own is not None:
+            await own.claim(session, self.clock.now())
+        return handled
 
     def _claim_rides(self, event: CoreEvent) -> bool:
         """Whether the event's claim can ride with the member read (PostgreSQL): that read is then the

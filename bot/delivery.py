@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 
@@ -50,9 +51,15 @@ class Dispatcher:
         self.db = db
         self.clock = clock
         self.adapters = adapters
+        self._sending: dict[str, asyncio.Lock] = {}
 
     def ready_platforms(self) -> list[str]:
         return [name for name, adapter in self.adapters.items() if getattr(adapter, "ready", True)]
+
+    def own_send_platforms(self) -> list[str]:
+        """Ready platforms whose rows an event's transaction may claim and send itself (bot/own_sends.py);
+        an adapter opts out with `own_sends = False`."""
+        return [name for name in self.ready_platforms() if getattr(self.adapters[name], "own_sends", True)]
 
     def waiting_platforms(self) -> list[str]:
         """Registered but not ready yet (a gateway still connecting)."""
@@ -69,6 +76,12 @@ class Dispatcher:
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Outbox]:
         """Mark the due heads of up to `limit` conversations "sending" (one attempt each) and return them."""
         now = self.clock.now()
+        if self.db.is_sqlite:
+            # Looked at first without the write lock: a pass with nothing due takes none (BEGIN IMMEDIATE
+            # would make the sync loop's and the events' writes wait in SQLite's busy handler).
+            async with self.db.reading() as session:
+                if not await due_heads(session, self.ready_platforms(), now, 1, lock=False):
+                    return []
         async with self.db.transaction() as session:
             rows = await due_heads(session, self.ready_platforms(), now, limit, lock=self.db.is_postgres)
             for row in rows:
@@ -89,11 +102,28 @@ class Dispatcher:
                     delivered += 1
         return delivered
 
+    async def send_claimed(self, rows: list[Outbox]) -> int:
+        """Send rows an event's transaction claimed for this instance (bot/own_sends.py), in order;
+        returns how many were sent. The outcome is recorded exactly as for rows `claim` returned."""
+        delivered = 0
+        for row in rows:
+            adapter = self.adapters.get(row.platform)
+            if adapter is None:  # unregistered since the claim (connection lost): back to the queue, untried
+                await self._give_back(row)
+            elif await self._deliver_one(adapter, row):
+                delivered += 1
+        return delivered
+
+    async def _give_back(self, row: Outbox) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == "sending")
+                                  .values(status="pending", attempts=Outbox.attempts - 1))
+
     async def next_due(self) -> datetime | None:
         """When this dispatcher next has something to try: a conversation's head on a ready adapter, or
         a look at an adapter that is not ready yet. Rows of unregistered platforms do not count (an
         adapter registering wakes the loop)."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             due = await earliest_head(session, self.ready_platforms())
             if await has_pending(session, self.waiting_platforms()):
                 poll = self.clock.now() + timedelta(seconds=NOT_READY_POLL)
@@ -102,6 +132,12 @@ class Dispatcher:
 
     async def _call(self, adapter: Adapter, row: Outbox) -> str | None:
         action = payload_to_action(row.kind, row.payload)
+        # One platform call at a time per adapter, as when the dispatcher alone sent: an event's own send
+        # and the dispatcher's pass take turns.
+        async with self._sending.setdefault(row.platform, asyncio.Lock()):
+            return await self._call_now(adapter, row, action)
+
+    async def _call_now(self, adapter: Adapter, row: Outbox, action: Any) -> str | None:
         deliver_with_key = getattr(adapter, "deliver_keyed", None)
         if deliver_with_key is not None:
             return await asyncio.wait_for(deliver_with_key(action, f"ticebot-{row.id}"), DELIVER_TIMEOUT)

@@ -87,6 +87,14 @@ def payload_to_action(kind: str, payload: dict[str, Any]) -> A.CoreAction:
     return cls(**data)
 
 
+_EMITTED = "ticebot.outbox.emitted"  # session.info key: the rows this transaction queued
+
+
+def emitted_rows(session: AsyncSession) -> list[Outbox]:
+    """The rows `emit` queued in this session's transaction (some may since be lost with a savepoint)."""
+    return list(session.info.get(_EMITTED, ()))
+
+
 def emit(session: AsyncSession, action: A.CoreAction, now: datetime) -> Outbox:
     """Queue an action in the current transaction: it is sent only if the transaction commits."""
     row = Outbox(
@@ -99,4 +107,5 @@ def emit(session: AsyncSession, action: A.CoreAction, now: datetime) -> Outbox:
         next_attempt_at=now,
     )
     session.add(row)
+    session.info.setdefault(_EMITTED, []).append(row)
     return row

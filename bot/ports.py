@@ -36,7 +36,9 @@ class DeliveryFailed(Exception):
 class Adapter(Protocol):
     """`platform` names the outbox rows it delivers. An adapter may also have a `ready` attribute: while
     it is False the dispatcher leaves its rows queued (untried, no attempt counted) and looks again
-    every few seconds. An adapter is only registered with the app once it can be asked at all."""
+    every few seconds. An adapter is only registered with the app once it can be asked at all.
+    `own_sends = False` leaves all its rows to the dispatcher (bot/own_sends.py: by default an event's
+    replies that head their conversation are sent by the event itself)."""
 
     platform: str
 

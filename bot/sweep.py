@@ -57,6 +57,15 @@ async def sweep(core: Core, now: datetime, limit: int = 10_000, batch: int = 200
     return fired
 
 
+async def any_due(db: Database, now: datetime) -> bool:
+    """Is a step due? Read without the write lock: on SQLite a pass with nothing to fire then takes no
+    lock at all (the sweep's own transaction would, with BEGIN IMMEDIATE)."""
+    async with db.reading() as session:
+        return await session.scalar(
+            select(ScheduledStep.id).where(ScheduledStep.state == "pending", ScheduledStep.due_at <= now).limit(1)
+        ) is not None
+
+
 async def _take(core: Core, session: AsyncSession, now: datetime, batch: int) -> list[ScheduledStep]:
     query = (
         select(ScheduledStep)
@@ -178,7 +187,7 @@ async def _preload(session: AsyncSession, steps: list[ScheduledStep]) -> list[ob
 async def next_due(db: Database, platforms: Collection[str] | None = None) -> datetime | None:
     """The earliest time anything needs doing: a pending step, or a conversation's oldest unsent row
     waiting for its (re)try on one of `platforms` (None: on any platform)."""
-    async with db.transaction() as session:
+    async with db.reading() as session:  # reads only: on SQLite it does not queue behind a writer
         step = await session.scalar(select(func.min(ScheduledStep.due_at)).where(ScheduledStep.state == "pending"))
         if platforms is None:
             platforms = list((await session.execute(

@@ -185,10 +185,20 @@ class MatrixAdapter:
             log.info("matrix: joined %s on invitation of %s", room_id, inviter)
 
     async def on_room_events(self, room_id: str, events: list[Source]) -> None:
+        if all(self._own(source) for source in events):
+            # The bot's own messages coming back in its sync: nothing to hand over, no state to read.
+            for source in events:
+                self._remember_root(source)
+            return
         room = self.rooms.get(room_id)
         is_direct = False
+        known: dict[str, str] = {}
         if room is None:
-            is_direct = await self._is_direct(room_id)
+            # The room's and its writers' direct-room state in one read, before the events are handed over.
+            senders = {s.get("sender") for s in events if s.get("type") == "m.room.message"}
+            keys = [state.dm_user(room_id), *(state.dm_room(u) for u in senders if isinstance(u, str))]
+            known = await self.kv.kv_get_many(keys)
+            is_direct = await self._is_direct(room_id, known)
             if not is_direct:
                 return  # a room the configuration does not mention: not ours to read
         for source in events:
@@ -206,7 +216,7 @@ class MatrixAdapter:
             if sender == self.user_id or not isinstance(sender, str):
                 continue
             if is_direct and kind == "m.room.message":
-                await self._answer_here(room_id, sender)
+                await self._answer_here(room_id, sender, known)
             target = reply_target(source)
             event = translate(
                 source,
@@ -285,8 +295,13 @@ class MatrixAdapter:
                 return True
         return False
 
-    async def _is_direct(self, room_id: str) -> bool:
-        if await self.kv.kv_get(state.dm_user(room_id)):
+    def _own(self, source: Source) -> bool:
+        """An event of the bot's own that asks nothing of it (its power-level changes still count)."""
+        return source.get("sender") == self.user_id and source.get("type") != "m.room.power_levels"
+
+    async def _is_direct(self, room_id: str, known: dict[str, str]) -> bool:
+        """`known`: the kv values read for this batch of events, kept up to date with what is written."""
+        if known.get(state.dm_user(room_id)):
             return True
         room = self.client.rooms.get(room_id)
         if room is None or len(room.users) != 2:
@@ -294,15 +309,17 @@ class MatrixAdapter:
         # A two-person room nobody configured is a private conversation: remember it as such.
         other = next(u for u in room.users if u != self.user_id)
         await self.kv.kv_set(state.dm_user(room_id), other)
+        known[state.dm_user(room_id)] = other
         return True
 
-    async def _answer_here(self, room_id: str, user_id: str) -> None:
+    async def _answer_here(self, room_id: str, user_id: str, known: dict[str, str]) -> None:
         """Private answers go to the direct room the person last wrote in (they may have several: one
         the bot opened, one they opened), so the answer appears where they are looking."""
-        if await self.kv.kv_get(state.dm_user(room_id)) != user_id:
+        if known.get(state.dm_user(room_id)) != user_id:
             return
-        if await self.kv.kv_get(state.dm_room(user_id)) != room_id:
+        if known.get(state.dm_room(user_id)) != room_id:
             await self.kv.kv_set(state.dm_room(user_id), room_id)
+            known[state.dm_room(user_id)] = room_id
 
     async def _encrypted_state(self, room_id: str) -> bool:
         encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")

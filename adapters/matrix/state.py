@@ -15,6 +15,10 @@ class KeyValue(Protocol):
 
     async def kv_set(self, key: str, value: str) -> None: ...
 
+    async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
+        """The stored values of those of `keys` that are set, in one read."""
+        ...
+
     async def kv_set_many(self, items: dict[str, str]) -> None:
         """All of `items` in one transaction (a sync's room markers and its token together)."""
         ...
@@ -52,6 +56,9 @@ class MemoryKeyValue:
 
     async def kv_set(self, key: str, value: str) -> None:
         self.data[key] = value
+
+    async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
+        return {key: self.data[key] for key in keys if key in self.data}
 
     async def kv_set_many(self, items: dict[str, str]) -> None:
         self.data.update(items)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from nio import AsyncClient, InviteInfo, MessageDirection, RoomMessagesResponse, SyncResponse, Timeline
@@ -55,6 +56,14 @@ class SyncHandler(Protocol):
         """Once the sync's rooms are handled: key housekeeping, events whose key has just arrived."""
 
 
+async def _stored(write: Awaitable[None]) -> None:
+    """Await a token write; its failure costs only a re-sync from the previous token after a crash."""
+    try:
+        await write
+    except Exception as exc:
+        log.warning("matrix: could not store the sync token (%s); the next sync's write carries it", redact(exc))
+
+
 class SyncLoop:
     def __init__(
         self,
@@ -92,6 +101,12 @@ class SyncLoop:
 
     async def sync_once(self, timeout_ms: int | None = None) -> None:
         response = await self._sync(self.long_poll_ms if timeout_ms is None else timeout_ms)
+        items = await self._handle(response)
+        if items:
+            await self.kv.kv_set_many(items)
+
+    async def _handle(self, response: SyncResponse) -> dict[str, str] | None:
+        """Hand over a sync's events; returns the rooms' markers and the token to store (None: nothing to)."""
         if self._full_state:
             await self.handler.on_state(response)
             self._full_state = False
@@ -107,22 +122,51 @@ class SyncLoop:
         # One transaction for the rooms' markers and the token, after every event was handled: a crash
         # before it syncs again from the previous token, and the core drops what it already handled.
         self.since = response.next_batch
-        await self.kv.kv_set_many({**markers, state.SINCE: response.next_batch})
+        if self._only_echoes(response):
+            # Nothing but the bot's own messages coming back (after each one it sends): synced again
+            # after a crash, they would be skipped again, so the write waits for the next sync's.
+            return None
+        return {**markers, state.SINCE: response.next_batch}
+
+    def _only_echoes(self, response: SyncResponse) -> bool:
+        if response.rooms.invite or response.rooms.leave or response.to_device_events:
+            return False
+        events = [event.source for info in response.rooms.join.values() for event in info.timeline.events]
+        return bool(events) and all(
+            source.get("sender") == self.client.user_id and source.get("type") != "m.room.power_levels"
+            for source in events
+        )
 
     async def run_forever(self) -> None:
-        """Sync until cancelled; a failing homeserver is retried with exponential backoff."""
+        """Sync until cancelled; a failing homeserver is retried with exponential backoff.
+
+        A sync's token is written while the next long poll is out (the write is a checkpoint: the token
+        in memory already moved on, and the events were handled), so the bot listens again at once
+        instead of after a database round trip; that write is awaited before the next sync is handled.
+        """
         failures = 0
-        while True:
-            try:
-                await self.sync_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # network down, 5xx, a handler bug: keep the bot alive, retry later
-                failures += 1
-                delay = min(MAX_BACKOFF, 0.5 * 2**failures)
-                log.warning("matrix: sync failed (%s), retrying in %.1fs", redact(exc), delay)
-                await asyncio.sleep(delay)
+        saving: asyncio.Task[None] | None = None
+        try:
+            while True:
+                try:
+                    response = await self._sync(self.long_poll_ms)
+                    if saving is not None:
+                        done, saving = saving, None
+                        await _stored(done)
+                    items = await self._handle(response)
+                    if items:
+                        saving = asyncio.create_task(self.kv.kv_set_many(items), name="matrix sync token")
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # network down, 5xx, a handler bug: keep the bot alive, retry later
+                    failures += 1
+                    delay = min(MAX_BACKOFF, 0.5 * 2**failures)
+                    log.warning("matrix: sync failed (%s), retrying in %.1fs", redact(exc), delay)
+                    await asyncio.sleep(delay)
+        finally:
+            if saving is not None:  # stopping: the last token is stored before the adapter closes
+                await _stored(asyncio.shield(saving))
 
     async def _sync(self, timeout_ms: int) -> SyncResponse:
         response = await self.client.sync(

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_URL = "sqlite+aiosqlite:///ticebot.db"
+_READ_ONLY = "ticebot_read_only"  # execution option of a Database.reading() connection
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -81,6 +82,17 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads. On SQLite it begins DEFERRED: in WAL mode it neither takes the
+        write lock nor waits for it, where `transaction`'s BEGIN IMMEDIATE would queue behind a writer
+        in SQLite's busy handler (sleeps of 1, 2, 5… ms). Only read in it: a write would take the lock late,
+        and fail if another writer committed since the snapshot."""
+        async with self._sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.connection(execution_options={_READ_ONLY: True})
+            yield session
+
     async def run_with_retry(self, work: Any, attempts: int = 5) -> Any:
         """Run `work(session)` in a transaction, retrying when the connection drops mid-way.
 
@@ -124,5 +136,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(_READ_ONLY):
+        conn.exec_driver_sql("BEGIN")  # a reader (Database.reading): WAL gives it a snapshot, no lock
+        return
     # IMMEDIATE takes the write lock up front, so two writers wait (busy_timeout) instead of failing.
     conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -6,7 +6,7 @@ and an event-loop wake-up. On a loaded machine those hand-offs, not SQLite, were
 time. Here a statement is one function run in that thread: same sqlite3 calls, in the same order, on
 the same connection, so transactions, savepoints, errors and results are unchanged.
 
-Transaction control without a result (BEGIN IMMEDIATE, SAVEPOINT, RELEASE SAVEPOINT) is sent in the
+Transaction control without a result (BEGIN IMMEDIATE or BEGIN, SAVEPOINT, RELEASE SAVEPOINT) is sent in the
 same trip as the statement that follows it (or the COMMIT): SQLite runs them in the same order, on the
 same connection, just without a hand-off of their own. A savepoint is still taken before the statements
 it guards, so a ROLLBACK TO it undoes exactly what it did; a failure of the control statement itself
@@ -30,7 +30,7 @@ _DEFERRED = "_ticebot_deferred"  # control statements waiting for the next trip,
 def _deferrable(operation: Any, parameters: Any) -> bool:
     if parameters or not isinstance(operation, str):
         return False
-    return operation == "BEGIN IMMEDIATE" or operation.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
+    return operation in ("BEGIN IMMEDIATE", "BEGIN") or operation.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
 
 
 def _take_deferred(aio: Any) -> tuple[str, ...]:

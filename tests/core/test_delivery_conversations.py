@@ -66,8 +66,10 @@ async def test_two_instances_delivering_together_send_each_row_once_and_in_order
     app2, adapter2, _ = await make_app(database_url, clock=clock)
     adapter2.sent = adapter1.sent  # one list: the order in which the two instances sent
     try:
+        app1.unregister_platform("console")  # all 45 rows queued for the two dispatchers to race for
         for n in range(15):
             await app1.submit(question(f"ev-{n}", msg=f"q{n}", who=f"p{n}"))
+        app1.register_adapter(adapter1)
         await asyncio.gather(app1.dispatcher.deliver_pending(), app2.dispatcher.deliver_pending(),
                              app1.dispatcher.deliver_pending(), app2.dispatcher.deliver_pending())
         sent = adapter1.sent

@@ -66,6 +66,19 @@ async def test_two_person_room_is_a_dm_and_is_remembered() -> None:
     assert kv.data[state.dm_user("!priv:hs")] == "@alice:hs"
 
 
+async def test_private_answers_go_to_the_direct_room_the_person_last_wrote_in() -> None:
+    a, client, kv, seen = adapter()
+    client.room("!dm-bot:hs", "@alice:hs")  # the room the bot opened
+    client.room("!dm-alice:hs", "@alice:hs")  # one Alice opened later
+    kv.data[state.dm_room("@alice:hs")] = "!dm-bot:hs"
+    kv.data[state.dm_user("!dm-bot:hs")] = "@alice:hs"
+    await a.on_room_events("!dm-alice:hs", [message("$1", "@alice:hs", "/portfolio"), message("$2", BOT, "…")])
+    assert kv.data[state.dm_room("@alice:hs")] == "!dm-alice:hs"
+    await a.on_room_events("!dm-bot:hs", [message("$3", "@alice:hs", "/aide")])
+    assert kv.data[state.dm_room("@alice:hs")] == "!dm-bot:hs"
+    assert [(e.event_id, e.is_direct) for e in seen] == [("$1", True), ("$3", True)]  # type: ignore[attr-defined]
+
+
 async def test_reply_outside_thread_uses_replied_events_root_fetched_once() -> None:
     a, client, _, seen = adapter()
     client.room("!sos:hs", "@alice:hs", "@bob:hs")
