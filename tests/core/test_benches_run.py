@@ -22,6 +22,8 @@ BENCHES = {
     "tagging": (["bench/bench_tagging.py", "--posts", "300", "--corrections", "30"],
                 ['"bot_path"', '"bot_path_unseen_words"', '"keyword_baseline"']),
     "faq": (["bench/bench_faq.py", "--questions", "40", "--queries", "5"], ["baseline SELECT", "warm search"]),
+    "faq_growth": (["bench/bench_faq.py", "--growth", "300,2000", "--queries", "5"],
+                   ["scoring every row (before)", "rows scored"]),
 }
 
 
