@@ -49,8 +49,8 @@ from bot.core import Core  # noqa: E402
 from bot.db.database import Database  # noqa: E402
 from bot.db.models import Member, Post, Question, Space  # noqa: E402
 from bot.faq.documents import FaqDoc  # noqa: E402
+from bot.faq.exhaustive import exhaustive_search  # noqa: E402
 from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex, faq_indexes_of, index_for  # noqa: E402
-from bot.faq.synonyms import expand  # noqa: E402
 
 NOW = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
 TOPICS = [
@@ -115,19 +115,6 @@ class Timed:
         self.cpu.append(time.thread_time() - self.c0)
 
 
-def brute_force(index: FaqIndex, text: str, threshold: float, limit: int) -> list[tuple[int, float]]:
-    """The search before issue 17's work: every row scored, filtered and sorted in Python."""
-    assert index.vectoriser is not None and index.matrix is not None
-    query = index.vectoriser.vector(expand(text))
-    if not len(query):
-        return []
-    column = index.vectoriser.stack([query]).T
-    scores = np.asarray((index.matrix.matrix @ column).todense()).ravel()
-    hits = [(d, float(s)) for d, s in zip(index.docs, scores, strict=True) if s >= threshold]
-    hits.sort(key=lambda h: (not h[0].curated, -h[1], -h[0].question_id))
-    return [(d.question_id, s) for d, s in hits[:limit]]
-
-
 def growth(sizes: list[int], queries: int) -> None:
     from ingest_mix import synth_texts
 
@@ -162,7 +149,7 @@ def growth(sizes: list[int], queries: int) -> None:
             c0 = time.thread_time()
             got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
             c1 = time.thread_time()
-            want = brute_force(index, text, SUGGEST_THRESHOLD, 3)
+            want = exhaustive_search(index, text, SUGGEST_THRESHOLD, 3)
             c2 = time.thread_time()
             assert got == want, text  # the same top 3, the same scores
             new.append(c1 - c0)

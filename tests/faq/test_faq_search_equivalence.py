@@ -13,14 +13,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bot.faq import postings
 from bot.faq.documents import FaqDoc
+from bot.faq.exhaustive import exhaustive_search
 from bot.faq.index import SEARCH_THRESHOLD, SUGGEST_THRESHOLD, FaqIndex, FaqIndexes
 from bot.faq.postings import TAIL_MIN, DocRows
-from bot.faq.synonyms import expand
 
 DEV = Path(__file__).resolve().parents[1] / "data" / "tagging_dev.jsonl"
 TOPICS = ["Mon TNI ne reconnaît plus le stylet", "Comment partager un document sans l'ENT",
@@ -56,21 +55,6 @@ def rounds_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(postings, "FULL_SCAN_ROWS", 0)
 
 
-def brute_force(index: FaqIndex, text: str, threshold: float, limit: int,
-                exclude: frozenset[int] = frozenset()) -> list[tuple[int, float]]:
-    """The search as it was: every row scored, filtered, sorted in Python."""
-    assert index.vectoriser is not None and index.matrix is not None
-    query = index.vectoriser.vector(expand(text))
-    if not len(query):
-        return []
-    column = index.vectoriser.stack([query]).T
-    scores = np.asarray((index.matrix.matrix @ column).todense()).ravel()
-    hits = [(doc, float(score)) for doc, score in zip(index.docs, scores, strict=True)
-            if score >= threshold and doc.question_id not in exclude]
-    hits.sort(key=lambda h: (not h[0].curated, -h[1], -h[0].question_id))
-    return [(doc.question_id, score) for doc, score in hits[:limit]]
-
-
 def queries(seed: int, n: int) -> list[str]:
     rng, pool = random.Random(seed), sentences()
     out = [*TOPICS, "TNI stylet", "partage fichier espace numérique de travail", "QCM", "message", "élèves"]
@@ -87,7 +71,7 @@ def test_the_search_returns_what_scoring_every_thread_returns(threshold: float, 
     for i, text in enumerate(queries(seed=4, n=150)):
         exclude = frozenset({docs[i % len(docs)].question_id}) if i % 3 == 0 else frozenset()
         got = [(h.doc.question_id, h.score) for h in index.search(text, threshold, limit, exclude)]
-        assert got == brute_force(index, text, threshold, limit, exclude), text
+        assert got == exhaustive_search(index, text, threshold, limit, exclude), text
         found += bool(got)
     assert found > 100  # the queries do match: the comparison is not between two empty lists
 
@@ -97,7 +81,7 @@ def test_a_small_index_scored_in_full_gives_the_same(monkeypatch: pytest.MonkeyP
     index = FaqIndex.build(("sig",), corpus(400, seed=11))
     for text in queries(seed=12, n=30):
         got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
-        assert got == brute_force(index, text, SUGGEST_THRESHOLD, 3), text
+        assert got == exhaustive_search(index, text, SUGGEST_THRESHOLD, 3), text
 
 
 def test_appended_threads_are_found_before_and_after_the_tail_is_merged() -> None:
@@ -121,7 +105,7 @@ def test_appended_threads_are_found_before_and_after_the_tail_is_merged() -> Non
         if k % 16 == 0 or pending is not None:
             for text in [doc.text, *queries(seed=k, n=5)]:
                 got = [(h.doc.question_id, h.score) for h in index.search(text, SUGGEST_THRESHOLD, 3)]
-                assert got == brute_force(index, text, SUGGEST_THRESHOLD, 3), text
+                assert got == exhaustive_search(index, text, SUGGEST_THRESHOLD, 3), text
     assert index.matrix is not None
     assert merges >= 1 and len(index.matrix) == len(index.docs) == len(base) + len(later)
     # A merge made from rows that were since reloaded is not adopted.
@@ -145,7 +129,7 @@ def test_a_reload_keeps_the_rows_in_the_documents_order() -> None:
     assert reloaded is not None and reloaded.changed
     for text in queries(seed=10, n=40):
         got = [(h.doc.question_id, h.score) for h in reloaded.search(text, SEARCH_THRESHOLD, 5)]
-        assert got == brute_force(reloaded, text, SEARCH_THRESHOLD, 5), text
+        assert got == exhaustive_search(reloaded, text, SEARCH_THRESHOLD, 5), text
         assert 7 not in [q for q, _ in got]
 
 
@@ -162,4 +146,4 @@ async def test_the_tail_is_merged_in_the_executor_and_adopted() -> None:
         assert merged.matrix is not None and merged.matrix.tail is None and merged.docs == grown.docs
         for text in queries(seed=15, n=20):
             got = [(h.doc.question_id, h.score) for h in merged.search(text, SUGGEST_THRESHOLD, 3)]
-            assert got == brute_force(grown, text, SUGGEST_THRESHOLD, 3), text
+            assert got == exhaustive_search(grown, text, SUGGEST_THRESHOLD, 3), text
