@@ -49,7 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
-from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
+from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature, version
 from bot.faq.postings import DocRows
 from bot.faq.synonyms import expand
 from bot.faq.visibility import searchable_spaces
@@ -91,6 +91,9 @@ class FaqIndex:
     # (a fast clock, or a fake one) must not count them as new.
     edge: frozenset[int] = frozenset()
     changed: bool = False  # documents changed, not only added, since the vocabulary was fitted
+    # The spaces' FAQ counters read before `signature` (documents.version): while they read the same,
+    # the documents are current without the fingerprint. None: always check the fingerprint.
+    version: tuple[object, ...] | None = None
 
     @classmethod
     def build(cls, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int] = frozenset()) -> FaqIndex:
@@ -230,8 +233,8 @@ class FaqIndexes:
         n = len(refit.docs)
         merged = refit.appended(current.signature, current.docs[n:], current.edge) \
             if current.docs[:n] == refit.docs else None
-        if merged is not None:
-            self.current[key] = current = merged
+        if merged is not None:  # the same documents as the current index: its counters hold for it
+            self.current[key] = current = replace(merged, version=current.version)
         self.refit_if_due(key, current)
 
     async def settled(self) -> None:
@@ -254,9 +257,15 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     """The index over these spaces, with the documents the database holds now."""
     key = tuple(space_ids)
     state = faq_indexes_of(core)
-    sig = await signature(session, key)
+    seen = await version(session, key)  # first: a change committed after it moves it again
     cached = state.current.get(key)
+    if cached is not None and seen is not None and cached.version == seen:
+        state.refit_if_due(key, cached)
+        state.merge_if_due(key, cached)
+        return cached
+    sig = await signature(session, key)
     if cached is not None and cached.signature == sig:
+        cached = state.current[key] = replace(_latest(state, key, cached), version=seen)
         state.refit_if_due(key, cached)  # a refit that failed is tried again
         state.merge_if_due(key, cached)
         return cached
@@ -272,7 +281,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
             index = _latest(state, key, cached).reloaded(sig, docs, edge)
         if index is None:
             index = await state.first(sig, docs, edge)
-    state.current[key] = index
+    state.current[key] = index = replace(index, version=seen)
     state.refit_if_due(key, index)
     state.merge_if_due(key, index)
     return index
@@ -292,13 +301,15 @@ async def prepare_faq_indexes(core: Any) -> None:
         keys = list(dict.fromkeys([await searchable_spaces(session, core, s) for s in spaces]))
         loaded = []
         for key in keys:
+            seen = await version(session, key)
             sig = await signature(session, key)
             edge = await _edge(session, key, sig[1]) if sig[1] is not None else frozenset()  # type: ignore[arg-type]
-            loaded.append((key, sig, await load_documents(session, key), edge))
+            loaded.append((key, seen, sig, await load_documents(session, key), edge))
     state = faq_indexes_of(core)
-    for key, sig, docs, edge in loaded:
+    for key, seen, sig, docs, edge in loaded:
         if docs:
-            state.current[key] = await asyncio.wrap_future(state._submit(FaqIndex.build, sig, docs, edge))
+            built = await asyncio.wrap_future(state._submit(FaqIndex.build, sig, docs, edge))
+            state.current[key] = replace(built, version=seen)
 
 
 async def _edge(session: AsyncSession, key: tuple[str, ...], last: datetime) -> frozenset[int]:

@@ -1,0 +1,68 @@
+"""faqversion: one counter row per space, bumped by the database whenever the FAQ's documents may change
+
+Every new SOS question asked the FAQ index whether it is current with a fingerprint of the space's
+rows: a count and maxima over its resolved questions and over its curated entries, and the erasure
+generation (three reads, the first one growing with the resolved questions, issue 17). Triggers now
+bump `faq_versions.version` of the space in the writing transaction itself, on every change of a
+resolved question (resolved, reopened, edited, deleted) and of a curated entry, whatever code path
+or instance wrote it: the index reads one row per space and rebuilds its fingerprint only when that
+counter moved. Triggers rather than calls in the code: a path that forgets to bump would leave every
+instance's index stale silently.
+
+Revision ID: faqversion
+Revises: faqgrow
+"""
+
+from alembic import op
+
+revision = "faqversion"
+down_revision = "faqgrow"
+branch_labels = None
+depends_on = None
+
+_BUMP = ("INSERT INTO faq_versions (space_id, version) VALUES ({space}, 1) "
+         "ON CONFLICT (space_id) DO UPDATE SET version = faq_versions.version + 1")
+
+# (trigger name, event, table, condition, the rows whose space is bumped)
+_TRIGGERS = (
+    ("faq_version_question_insert", "INSERT", "questions", "NEW.status = 'resolved'", ("NEW",)),
+    ("faq_version_question_update", "UPDATE", "questions", "OLD.status = 'resolved' OR NEW.status = 'resolved'",
+     ("OLD", "NEW")),
+    ("faq_version_question_delete", "DELETE", "questions", "OLD.status = 'resolved'", ("OLD",)),
+    ("faq_version_entry_insert", "INSERT", "faq_entries", "true", ("NEW",)),
+    ("faq_version_entry_update", "UPDATE", "faq_entries", "true", ("OLD", "NEW")),
+    ("faq_version_entry_delete", "DELETE", "faq_entries", "true", ("OLD",)),
+)
+
+
+def upgrade() -> None:
+    import sqlalchemy as sa
+
+    op.create_table(
+        "faq_versions",
+        sa.Column("space_id", sa.String(100), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name, event, table, when, rows in _TRIGGERS:
+        bumps = [_BUMP.format(space=f"{row}.space_id") for row in rows]
+        if postgres:
+            body = "".join(f"  {b};\n" for b in bumps)
+            ret = "NEW" if event != "DELETE" else "OLD"
+            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}"
+                       f"  RETURN {ret};\nEND\n$$")
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN ({when}) "
+                       f"EXECUTE FUNCTION {name}()")
+        else:
+            body = "".join(f"  {b};\n" for b in bumps)
+            cond = "1" if when == "true" else when
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {cond}\nBEGIN\n{body}END")
+
+
+def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name, _event, table, _when, _rows in _TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
+        if postgres:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    op.drop_table("faq_versions")
