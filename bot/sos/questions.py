@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import String, bindparam, case, literal_column, select
 
 from bot.context import Context
-from bot.db.models import Member, Post, Question
+from bot.db.bulk_insert import insert_rows, take_new
+from bot.db.models import Member, Post, Question, ScheduledStep
 from bot.events import PostCreated, ReactionAdded
 from bot.hooks import KindSql, kind_at_insert, only_when
 from bot.members import user_ref
@@ -42,6 +43,9 @@ async def open_question(ctx: Context, title: str = "") -> Question:
     ctx.session.add(question)
     await ctx.session.flush()
     schedule_ladder(ctx.session, cfg, question, ctx.now)
+    # Its steps in one multi-row INSERT (the ORM sends one per row on SQLite, to read back ids nobody
+    # reads here: the sweep loads them when due); in this savepoint, so they go if the observer fails.
+    await insert_rows(ctx.session, take_new(ctx.session, (ScheduledStep,)))
     suggestions: list[dict[str, object]] = []
     if "faq" in ctx.core.registry.capabilities:  # similar resolved questions, linked in the acknowledgement
         from bot.faq.suggest import suggest_on_arrival
