@@ -26,13 +26,13 @@ def thread_of_doc(doc: FaqDoc) -> ThreadRef:
 
 async def describe(ctx: Context, hits: list[Hit]) -> list[dict[str, Any]]:
     """Template values of each hit. The answerer is named only with their consent (`/consentement public`)."""
-    answerers = sorted({hit.doc.answerer_id for hit in hits if hit.doc.answerer_id is not None})
-    if answerers:  # one read for all (then session.get finds them in the session), not one per hit
-        await ctx.session.execute(_MEMBERS, {"answerers": answerers})
+    ids = sorted({hit.doc.answerer_id for hit in hits if hit.doc.answerer_id is not None})
+    # One read for all of them, not one per hit (read in the event: their consent as it is now).
+    answerers = {m.id: m for m in (await ctx.session.execute(_MEMBERS, {"answerers": ids})).scalars()} if ids else {}
     out = []
     for hit in hits:
         doc = hit.doc
-        answerer = await ctx.session.get(Member, doc.answerer_id) if doc.answerer_id else None
+        answerer = answerers.get(doc.answerer_id) if doc.answerer_id else None
         space = await ctx.session.get(Space, doc.space_id)
         cfg = ctx.core.space_config(space) if space is not None else None
         out.append({
