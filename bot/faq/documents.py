@@ -47,8 +47,8 @@ def first_line(text: str | None, limit: int = 200) -> str:
 # Built once, the spaces bound (expanding): both are read before every search on the event loop.
 _SPACES = bindparam("faq_spaces", expanding=True)
 _GENERATION = select(KeyValue.value).where(KeyValue.key == GENERATION_KEY).scalar_subquery()
-_VERSION = select(func.coalesce(func.sum(FaqVersion.version), 0), func.count(FaqVersion.space_id),
-                  _GENERATION).where(FaqVersion.space_id.in_(_SPACES))
+_VERSION = select(func.coalesce(func.sum(FaqVersion.version), 0), func.coalesce(func.sum(FaqVersion.resolutions), 0),
+                  func.count(FaqVersion.space_id), _GENERATION).where(FaqVersion.space_id.in_(_SPACES))
 _QUESTIONS = select(func.count(Question.id).label("n"), func.max(Question.resolved_at).label("last"),
                     func.max(Question.id).label("top")).where(
     Question.space_id.in_(_SPACES), Question.status == "resolved").subquery()
@@ -57,15 +57,30 @@ _ENTRIES = select(func.count(FaqEntry.id).label("n"), func.max(FaqEntry.updated_
 _SIGNATURE = select(*_QUESTIONS.c, *_ENTRIES.c, _GENERATION).select_from(_QUESTIONS.join(_ENTRIES, true()))
 
 
-async def version(session: AsyncSession, space_ids: Sequence[str]) -> tuple[object, ...] | None:
+@dataclass(frozen=True)
+class Version:
+    """The spaces' FAQ counters (sums over the spaces: each only grows) and the erasure generation."""
+
+    changes: int  # anything but a new resolution: the documents must be read again
+    resolutions: int  # questions that became resolved: appended
+    generation: str
+
+    def only_resolutions_since(self, old: Version) -> int:
+        """How many questions became resolved since `old` when nothing else changed; else 0."""
+        if (self.changes, self.generation) != (old.changes, old.generation):
+            return 0
+        return max(0, self.resolutions - old.resolutions)
+
+
+async def version(session: AsyncSession, space_ids: Sequence[str]) -> Version | None:
     """The spaces' FAQ counters (bumped by the database's triggers with every change the index depends
     on, migration 0011) and the erasure generation, in one primary-key read; None when a space has no
     counter row yet (no change since the migration, or a schema without the triggers): then only the
-    full `signature` tells. Read before `signature`, so a change committed between the two reads is
-    seen as a change at the next search, never missed."""
+    full `signature` tells. Read before anything else of the search, so a change committed meanwhile
+    is seen as a change at the next search, never missed."""
     ids = sorted(set(space_ids))
-    total, rows, generation = (await session.execute(_VERSION, {"faq_spaces": ids})).one()
-    return (int(total), generation or "0") if rows == len(ids) else None
+    changes, resolutions, rows, generation = (await session.execute(_VERSION, {"faq_spaces": ids})).one()
+    return Version(int(changes), int(resolutions), generation or "0") if rows == len(ids) else None
 
 
 async def signature(session: AsyncSession, space_ids: Sequence[str]) -> tuple[object, ...]:

@@ -49,7 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
-from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature, version
+from bot.faq.documents import FaqDoc, Version, load_documents, resolved_since, signature, version
 from bot.faq.postings import DocRows
 from bot.faq.synonyms import expand
 from bot.faq.visibility import searchable_spaces
@@ -93,7 +93,7 @@ class FaqIndex:
     changed: bool = False  # documents changed, not only added, since the vocabulary was fitted
     # The spaces' FAQ counters read before `signature` (documents.version): while they read the same,
     # the documents are current without the fingerprint. None: always check the fingerprint.
-    version: tuple[object, ...] | None = None
+    version: Version | None = None
 
     @classmethod
     def build(cls, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int] = frozenset()) -> FaqIndex:
@@ -263,6 +263,15 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
         state.refit_if_due(key, cached)
         state.merge_if_due(key, cached)
         return cached
+    added = seen.only_resolutions_since(cached.version) if cached and seen and cached.version else 0
+    if cached is not None and added:
+        grown = await _resolved_since_counted(session, key, cached, added)
+        index = _latest(state, key, cached).appended(*grown) if grown is not None else None
+        if index is not None:
+            state.current[key] = index = replace(index, version=seen)
+            state.refit_if_due(key, index)
+            state.merge_if_due(key, index)
+            return index
     sig = await signature(session, key)
     if cached is not None and cached.signature == sig:
         cached = state.current[key] = replace(_latest(state, key, cached), version=seen)
@@ -314,6 +323,27 @@ async def prepare_faq_indexes(core: Any) -> None:
 
 async def _edge(session: AsyncSession, key: tuple[str, ...], last: datetime) -> frozenset[int]:
     return frozenset(i for i, at in await resolved_since(session, key, last) if at == last)
+
+
+async def _resolved_since_counted(session: AsyncSession, key: tuple[str, ...], cached: FaqIndex, count: int
+                                  ) -> tuple[tuple[object, ...], list[FaqDoc], frozenset[int]] | None:
+    """The documents of the `count` questions the counters say became resolved since the cached index
+    (nothing else changed), with the signature the index then has and its new edge, without reading
+    the fingerprint; None when the questions resolved since its latest resolution are not exactly
+    `count` new ones (one resolved with an earlier time, say): then the fingerprint decides."""
+    old = cached.signature
+    old_count, old_last, old_top = old[0], old[1], old[2]
+    if not isinstance(old_count, int) or not isinstance(old_last, datetime):
+        return None
+    since = await resolved_since(session, key, old_last)
+    added = [(i, at) for i, at in since if i not in cached.edge]
+    if len(added) != count:
+        return None
+    last = max(at for _, at in since)
+    edge = frozenset(i for i, at in since if at == last)
+    top = max([i for i, _ in added] + ([old_top] if isinstance(old_top, int) else []))
+    sig = (old_count + count, last, top, *old[3:])  # what `signature` reads after these additions
+    return sig, await load_documents(session, key, only=[i for i, _ in added]), edge
 
 
 async def _only_additions(session: AsyncSession, key: tuple[str, ...], cached: FaqIndex,

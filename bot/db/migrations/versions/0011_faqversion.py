@@ -20,18 +20,26 @@ down_revision = "faqgrow"
 branch_labels = None
 depends_on = None
 
-_BUMP = ("INSERT INTO faq_versions (space_id, version) VALUES ({space}, 1) "
-         "ON CONFLICT (space_id) DO UPDATE SET version = faq_versions.version + 1")
+# Two counters: `resolutions` counts questions becoming resolved (the index appends them), `version`
+# every other change its documents depend on (it re-reads them). A resolved question updated in a
+# column the index does not read (the asker's last post) bumps neither.
+_BUMP = ("INSERT INTO faq_versions (space_id, {column}) VALUES ({space}, 1) "
+         "ON CONFLICT (space_id) DO UPDATE SET {column} = faq_versions.{column} + 1")
+_READ = ("status", "resolved_at", "resolution", "title", "accepted_post_id", "space_id", "post_id", "platform",
+         "platform_channel_id", "thread_root_id")
+_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _READ)
 
-# (trigger name, event, table, condition, the rows whose space is bumped)
+# (trigger name, event, table, condition, [(row whose space is bumped, counter)])
 _TRIGGERS = (
-    ("faq_version_question_insert", "INSERT", "questions", "NEW.status = 'resolved'", ("NEW",)),
-    ("faq_version_question_update", "UPDATE", "questions", "OLD.status = 'resolved' OR NEW.status = 'resolved'",
-     ("OLD", "NEW")),
-    ("faq_version_question_delete", "DELETE", "questions", "OLD.status = 'resolved'", ("OLD",)),
-    ("faq_version_entry_insert", "INSERT", "faq_entries", "true", ("NEW",)),
-    ("faq_version_entry_update", "UPDATE", "faq_entries", "true", ("OLD", "NEW")),
-    ("faq_version_entry_delete", "DELETE", "faq_entries", "true", ("OLD",)),
+    ("faq_version_question_insert", "INSERT", "questions", "NEW.status = 'resolved'", [("NEW", "resolutions")]),
+    ("faq_version_question_resolved", "UPDATE", "questions",
+     "OLD.status <> 'resolved' AND NEW.status = 'resolved'", [("NEW", "resolutions")]),
+    ("faq_version_question_update", "UPDATE", "questions", f"OLD.status = 'resolved' AND ({_CHANGED})",
+     [("OLD", "version"), ("NEW", "version")]),
+    ("faq_version_question_delete", "DELETE", "questions", "OLD.status = 'resolved'", [("OLD", "version")]),
+    ("faq_version_entry_insert", "INSERT", "faq_entries", "true", [("NEW", "version")]),
+    ("faq_version_entry_update", "UPDATE", "faq_entries", "true", [("OLD", "version"), ("NEW", "version")]),
+    ("faq_version_entry_delete", "DELETE", "faq_entries", "true", [("OLD", "version")]),
 )
 
 
@@ -42,10 +50,11 @@ def upgrade() -> None:
         "faq_versions",
         sa.Column("space_id", sa.String(100), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("resolutions", sa.Integer, nullable=False, server_default="0"),
     )
     postgres = op.get_bind().dialect.name == "postgresql"
     for name, event, table, when, rows in _TRIGGERS:
-        bumps = [_BUMP.format(space=f"{row}.space_id") for row in rows]
+        bumps = [_BUMP.format(space=f"{row}.space_id", column=column) for row, column in rows]
         if postgres:
             body = "".join(f"  {b};\n" for b in bumps)
             ret = "NEW" if event != "DELETE" else "OLD"
@@ -55,7 +64,7 @@ def upgrade() -> None:
                        f"EXECUTE FUNCTION {name}()")
         else:
             body = "".join(f"  {b};\n" for b in bumps)
-            cond = "1" if when == "true" else when
+            cond = "1" if when == "true" else when.replace("IS DISTINCT FROM", "IS NOT")
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {cond}\nBEGIN\n{body}END")
 
 
