@@ -1,4 +1,5 @@
-"""faqversion: one counter row per space, bumped by the database whenever the FAQ's documents may change
+"""faqversion: one counter row per space, bumped by the database whenever the FAQ's documents may change;
+the outbox's insert sentinel (an event's outbox rows in one INSERT on SQLite)
 
 Every new SOS question asked the FAQ index whether it is current with a fingerprint of the space's
 rows: a count and maxima over its resolved questions and over its curated entries, and the erasure
@@ -52,6 +53,9 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False, server_default="0"),
         sa.Column("resolutions", sa.Integer, nullable=False, server_default="0"),
     )
+    # The outbox's insert sentinel (bot/db/models.py): an event's rows in one INSERT on SQLite as on
+    # PostgreSQL (the ORM matches the ids SQLite returns to the rows by it). Nullable: nothing to fill.
+    op.add_column("outbox", sa.Column("insert_sentinel", sa.Integer, nullable=True))
     postgres = op.get_bind().dialect.name == "postgresql"
     for name, event, table, when, rows in _TRIGGERS:
         bumps = [_BUMP.format(space=f"{row}.space_id", column=column) for row, column in rows]
@@ -75,3 +79,4 @@ def downgrade() -> None:
         if postgres:
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_table("faq_versions")
+    op.drop_column("outbox", "insert_sentinel")
