@@ -1,8 +1,11 @@
 """The FAQ search index: TF-IDF vectors (the tagger's French representation) over a set of spaces.
 
-Kept per Core and per set of searchable spaces; every search first reads a fingerprint of the rows it
-depends on (`documents.signature`: small queries), so a question resolved, an entry edited or a member
-erased through another instance is seen at once.
+Kept per Core and per set of searchable spaces; every search first reads the spaces' FAQ counters
+(`documents.version`: one primary-key read; triggers bump them in the transaction of every change,
+migration 0011), so a question resolved, an entry edited or a member erased through another instance
+is seen at once. Unchanged counters: the index is current. Only resolutions counted: they are
+appended. Anything else (or no counter row yet): the fingerprint of the rows (`documents.signature`,
+one statement) decides, as before the counters.
 
 What must be current, and what may lag. An index answers correctly when its *documents* are the ones
 the database holds now (which threads are resolved, the entries, their texts as they are after an
