@@ -349,7 +349,9 @@ class Core:
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
-        stored = await self._store_post(session, ctx, event, thread, parsed is not None, now)
+        chosen = None if parsed is not None else self._kind_at_insert(ctx, event)
+        stored = await self._store_post(session, ctx, event, thread, parsed is not None, now,
+                                        chosen[1] if chosen else None)
         if stored is None:
             log.warning("event %s:%s: message %s is already stored (delivered under another event id); ignored",
                         event.channel.platform, event.event_id, event.message.id)
@@ -364,10 +366,10 @@ class Core:
             return
         if post.kind == "command":  # a command inside a message that its handler did not take as one
             post.kind = "post"
-        await self._run_observers(ctx, event)
+        await self._run_observers(ctx, event, chosen)
 
     async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
-                          is_command: bool, now: datetime) -> Post | None:
+                          is_command: bool, now: datetime, kind: KindSql | None = None) -> Post | None:
         """The post is stored first and outside every handler's savepoint: what people write is kept.
 
         One statement claims the message: INSERT … ON CONFLICT DO NOTHING RETURNING id (None: the
@@ -389,7 +391,6 @@ class Core:
             edited_at=None,
             deleted_at=None,
         )
-        kind = None if is_command else self._kind_at_insert(ctx, event)
         dialect = "sqlite" if self.db.is_sqlite else "postgresql"
         if kind is None:
             row = (await session.execute(_store_statement(dialect), values)).one_or_none()
@@ -414,10 +415,11 @@ class Core:
             kept = self._kind_statements[id(expression)] = (expression, statement)
         return kept[1]
 
-    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> KindSql | None:
-        """The first observer's kind for the new post (a SQL expression), None when none has one. Built in
-        memory; a failing one is logged and skipped (the observer still sets the kind when it runs)."""
-        for kind_of in self._post_kinds:
+    def _kind_at_insert(self, ctx: Context, event: PostCreated) -> tuple[Any, KindSql] | None:
+        """The first observer's kind for the new post (a SQL expression) with that observer, None when
+        none has one. Built in memory; a failing one is logged and skipped (the observer still sets the
+        kind when it runs)."""
+        for observer, kind_of in self._post_kinds:
             try:
                 kind = kind_of(ctx, event)
             except Exception:
@@ -425,10 +427,13 @@ class Core:
                               event.event_id, handler_name(kind_of))
                 continue
             if kind is not None:
-                return kind
+                return observer, kind
         return None
 
-    async def _run_observers(self, ctx: Context, event: PostCreated) -> None:
+    async def _run_observers(self, ctx: Context, event: PostCreated,
+                             chosen: tuple[Any, KindSql] | None = None) -> None:
+        """`chosen`: the observer whose kind the post was inserted with; if it fails, the post takes
+        the kind's `undo` (its savepoint took back the row that kind stated)."""
         failed: list[EventFailure] = []
         for observer in self.registry.post_observers:
             if not applies(observer, ctx, event):
@@ -437,6 +442,8 @@ class Core:
                                         lambda observer=observer: observer(ctx, event))
             if failure is not None:
                 failed.append(failure)
+                if chosen is not None and chosen[0] is observer and chosen[1].undo is not None and ctx.post:
+                    ctx.post.kind = chosen[1].undo
         if failed:
             ctx.say("errors/post_failed", parts=sorted({part_of(f.handler) for f in failed}),
                     failures=[f.id for f in failed])

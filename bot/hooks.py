@@ -88,6 +88,10 @@ class KindSql:
 
     expression: Any
     params: dict[str, Any]
+    # The kind the post gets back when its observer fails (its savepoint undone): for a kind that
+    # states a row the observer writes ("question": its question row), so no post claims a row that
+    # is not there. None: the kind holds whatever the observer does ("answer": the thread's question).
+    undo: str | None = None
 
 
 KindAtInsert = Callable[["Context", PostCreated], KindSql | None]
@@ -101,8 +105,9 @@ def kind_at_insert(kind: KindAtInsert) -> Callable[[Any], Any]:
     return describe
 
 
-def kinds_of(observers: list[Any]) -> list[KindAtInsert]:
-    return [kind for kind in (getattr(o, _KIND_ATTRIBUTE, None) for o in observers) if kind is not None]
+def kinds_of(observers: list[Any]) -> list[tuple[Any, KindAtInsert]]:
+    """(observer, its kind) in the observers' order."""
+    return [(o, kind) for o, kind in ((o, getattr(o, _KIND_ATTRIBUTE, None)) for o in observers) if kind is not None]
 
 
 def applies(observer: Any, ctx: Context, event: Any) -> bool:

@@ -45,3 +45,16 @@ class FaqSuggestion(Base):
     rank: Mapped[int] = mapped_column(Integer, default=0)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     shown_at: Mapped[datetime]
+
+
+class FaqVersion(Base):
+    """A space's FAQ counters, bumped by triggers (migration 0011) in the transaction that writes the
+    change, read by the index before each search instead of a fingerprint over the rows:
+    `resolutions`, questions that became resolved; `version`, any other change of a resolved question
+    (reopened, its resolution or title changed, deleted) or of a curated entry. Written only by the
+    database; a space without a row has had no such change since the migration."""
+
+    __tablename__ = "faq_versions"
+    space_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resolutions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    insert_sentinel,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -311,6 +312,10 @@ class Outbox(Base):
     failed_at: Mapped[datetime | None] = mapped_column(default=None)  # when it was given up (status failed)
     platform_message_id: Mapped[str | None] = mapped_column(String(255), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Lets the ORM write an event's rows in one multi-row INSERT … RETURNING on SQLite too (migration
+    # 0011): SQLite's returned ids need a sentinel to be matched to their rows, else one INSERT per row.
+    # Never read (not in the SELECTs); NULL on rows written another way.
+    _insert_sentinel = insert_sentinel("insert_sentinel")
 
 
 class KeyValue(Base):

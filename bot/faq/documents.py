@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.db.faq_models import FaqVersion
 from bot.db.models import FaqEntry, KeyValue, Post, Question
 
 GENERATION_KEY = "faq.generation"  # bumped by erasure and retention: texts changed under the index
@@ -43,17 +44,50 @@ def first_line(text: str | None, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+# Built once, the spaces bound (expanding): both are read before every search on the event loop.
+_SPACES = bindparam("faq_spaces", expanding=True)
+_GENERATION = select(KeyValue.value).where(KeyValue.key == GENERATION_KEY).scalar_subquery()
+_VERSION = select(func.coalesce(func.sum(FaqVersion.version), 0), func.coalesce(func.sum(FaqVersion.resolutions), 0),
+                  func.count(FaqVersion.space_id), _GENERATION).where(FaqVersion.space_id.in_(_SPACES))
+_QUESTIONS = select(func.count(Question.id).label("n"), func.max(Question.resolved_at).label("last"),
+                    func.max(Question.id).label("top")).where(
+    Question.space_id.in_(_SPACES), Question.status == "resolved").subquery()
+_ENTRIES = select(func.count(FaqEntry.id).label("n"), func.max(FaqEntry.updated_at).label("updated"),
+                  func.max(FaqEntry.removed_at).label("removed")).where(FaqEntry.space_id.in_(_SPACES)).subquery()
+_SIGNATURE = select(*_QUESTIONS.c, *_ENTRIES.c, _GENERATION).select_from(_QUESTIONS.join(_ENTRIES, true()))
+
+
+@dataclass(frozen=True)
+class Version:
+    """The spaces' FAQ counters (sums over the spaces: each only grows) and the erasure generation."""
+
+    changes: int  # anything but a new resolution: the documents must be read again
+    resolutions: int  # questions that became resolved: appended
+    generation: str
+
+    def only_resolutions_since(self, old: Version) -> int:
+        """How many questions became resolved since `old` when nothing else changed; else 0."""
+        if (self.changes, self.generation) != (old.changes, old.generation):
+            return 0
+        return max(0, self.resolutions - old.resolutions)
+
+
+async def version(session: AsyncSession, space_ids: Sequence[str]) -> Version | None:
+    """The spaces' FAQ counters (bumped by the database's triggers with every change the index depends
+    on, migration 0011) and the erasure generation, in one primary-key read; None when a space has no
+    counter row yet (no change since the migration, or a schema without the triggers): then only the
+    full `signature` tells. Read before anything else of the search, so a change committed meanwhile
+    is seen as a change at the next search, never missed."""
+    ids = sorted(set(space_ids))
+    changes, resolutions, rows, generation = (await session.execute(_VERSION, {"faq_spaces": ids})).one()
+    return Version(int(changes), int(resolutions), generation or "0") if rows == len(ids) else None
+
+
 async def signature(session: AsyncSession, space_ids: Sequence[str]) -> tuple[object, ...]:
-    """A cheap fingerprint of everything the index depends on; another instance's change alters it."""
-    ids = list(space_ids)
-    questions = select(func.count(Question.id), func.max(Question.resolved_at), func.max(Question.id)).where(
-        Question.space_id.in_(ids), Question.status == "resolved")
-    entries = select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at), func.max(FaqEntry.removed_at)).where(
-        FaqEntry.space_id.in_(ids))
-    q = (await session.execute(questions)).one()
-    e = (await session.execute(entries)).one()
-    generation = await session.get(KeyValue, GENERATION_KEY)
-    return (*q, *e, generation.value if generation else "0")
+    """A cheap fingerprint of everything the index depends on; another instance's change alters it.
+    One statement (it was three): resolved questions, curated entries, the erasure generation."""
+    row = (await session.execute(_SIGNATURE, {"faq_spaces": list(space_ids)})).one()
+    return (*row[:6], row[6] or "0")
 
 
 async def bump_generation(session: AsyncSession) -> None:

@@ -1,8 +1,11 @@
 """The FAQ search index: TF-IDF vectors (the tagger's French representation) over a set of spaces.
 
-Kept per Core and per set of searchable spaces; every search first reads a fingerprint of the rows it
-depends on (`documents.signature`: small queries), so a question resolved, an entry edited or a member
-erased through another instance is seen at once.
+Kept per Core and per set of searchable spaces; every search first reads the spaces' FAQ counters
+(`documents.version`: one primary-key read; triggers bump them in the transaction of every change,
+migration 0011), so a question resolved, an entry edited or a member erased through another instance
+is seen at once. Unchanged counters: the index is current. Only resolutions counted: they are
+appended. Anything else (or no counter row yet): the fingerprint of the rows (`documents.signature`,
+one statement) decides, as before the counters.
 
 What must be current, and what may lag. An index answers correctly when its *documents* are the ones
 the database holds now (which threads are resolved, the entries, their texts as they are after an
@@ -49,7 +52,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Space
-from bot.faq.documents import FaqDoc, load_documents, resolved_since, signature
+from bot.faq.documents import FaqDoc, Version, load_documents, resolved_since, signature, version
 from bot.faq.postings import DocRows
 from bot.faq.synonyms import expand
 from bot.faq.visibility import searchable_spaces
@@ -91,6 +94,9 @@ class FaqIndex:
     # (a fast clock, or a fake one) must not count them as new.
     edge: frozenset[int] = frozenset()
     changed: bool = False  # documents changed, not only added, since the vocabulary was fitted
+    # The spaces' FAQ counters read before `signature` (documents.version): while they read the same,
+    # the documents are current without the fingerprint. None: always check the fingerprint.
+    version: Version | None = None
 
     @classmethod
     def build(cls, sig: tuple[object, ...], docs: list[FaqDoc], edge: frozenset[int] = frozenset()) -> FaqIndex:
@@ -230,8 +236,8 @@ class FaqIndexes:
         n = len(refit.docs)
         merged = refit.appended(current.signature, current.docs[n:], current.edge) \
             if current.docs[:n] == refit.docs else None
-        if merged is not None:
-            self.current[key] = current = merged
+        if merged is not None:  # the same documents as the current index: its counters hold for it
+            self.current[key] = current = replace(merged, version=current.version)
         self.refit_if_due(key, current)
 
     async def settled(self) -> None:
@@ -254,9 +260,24 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
     """The index over these spaces, with the documents the database holds now."""
     key = tuple(space_ids)
     state = faq_indexes_of(core)
-    sig = await signature(session, key)
+    seen = await version(session, key)  # first: a change committed after it moves it again
     cached = state.current.get(key)
+    if cached is not None and seen is not None and cached.version == seen:
+        state.refit_if_due(key, cached)
+        state.merge_if_due(key, cached)
+        return cached
+    added = seen.only_resolutions_since(cached.version) if cached and seen and cached.version else 0
+    if cached is not None and added:
+        grown = await _resolved_since_counted(session, key, cached, added)
+        index = _latest(state, key, cached).appended(*grown) if grown is not None else None
+        if index is not None:
+            state.current[key] = index = replace(index, version=seen)
+            state.refit_if_due(key, index)
+            state.merge_if_due(key, index)
+            return index
+    sig = await signature(session, key)
     if cached is not None and cached.signature == sig:
+        cached = state.current[key] = replace(_latest(state, key, cached), version=seen)
         state.refit_if_due(key, cached)  # a refit that failed is tried again
         state.merge_if_due(key, cached)
         return cached
@@ -272,7 +293,7 @@ async def index_for(session: AsyncSession, core: Core, space_ids: Sequence[str])
             index = _latest(state, key, cached).reloaded(sig, docs, edge)
         if index is None:
             index = await state.first(sig, docs, edge)
-    state.current[key] = index
+    state.current[key] = index = replace(index, version=seen)
     state.refit_if_due(key, index)
     state.merge_if_due(key, index)
     return index
@@ -292,17 +313,40 @@ async def prepare_faq_indexes(core: Any) -> None:
         keys = list(dict.fromkeys([await searchable_spaces(session, core, s) for s in spaces]))
         loaded = []
         for key in keys:
+            seen = await version(session, key)
             sig = await signature(session, key)
             edge = await _edge(session, key, sig[1]) if sig[1] is not None else frozenset()  # type: ignore[arg-type]
-            loaded.append((key, sig, await load_documents(session, key), edge))
+            loaded.append((key, seen, sig, await load_documents(session, key), edge))
     state = faq_indexes_of(core)
-    for key, sig, docs, edge in loaded:
+    for key, seen, sig, docs, edge in loaded:
         if docs:
-            state.current[key] = await asyncio.wrap_future(state._submit(FaqIndex.build, sig, docs, edge))
+            built = await asyncio.wrap_future(state._submit(FaqIndex.build, sig, docs, edge))
+            state.current[key] = replace(built, version=seen)
 
 
 async def _edge(session: AsyncSession, key: tuple[str, ...], last: datetime) -> frozenset[int]:
     return frozenset(i for i, at in await resolved_since(session, key, last) if at == last)
+
+
+async def _resolved_since_counted(session: AsyncSession, key: tuple[str, ...], cached: FaqIndex, count: int
+                                  ) -> tuple[tuple[object, ...], list[FaqDoc], frozenset[int]] | None:
+    """The documents of the `count` questions the counters say became resolved since the cached index
+    (nothing else changed), with the signature the index then has and its new edge, without reading
+    the fingerprint; None when the questions resolved since its latest resolution are not exactly
+    `count` new ones (one resolved with an earlier time, say): then the fingerprint decides."""
+    old = cached.signature
+    old_count, old_last, old_top = old[0], old[1], old[2]
+    if not isinstance(old_count, int) or not isinstance(old_last, datetime):
+        return None
+    since = await resolved_since(session, key, old_last)
+    added = [(i, at) for i, at in since if i not in cached.edge]
+    if len(added) != count:
+        return None
+    last = max(at for _, at in since)
+    edge = frozenset(i for i, at in since if at == last)
+    top = max([i for i, _ in added] + ([old_top] if isinstance(old_top, int) else []))
+    sig = (old_count + count, last, top, *old[3:])  # what `signature` reads after these additions
+    return sig, await load_documents(session, key, only=[i for i, _ in added]), edge
 
 
 async def _only_additions(session: AsyncSession, key: tuple[str, ...], cached: FaqIndex,

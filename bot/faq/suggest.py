@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.context import Context
 from bot.db.models import FaqSuggestion, Member, Question, Space
@@ -16,6 +16,8 @@ from bot.privacy.consent import may_name
 from bot.refs import ChannelRef, ThreadRef
 
 MAX_SUGGESTIONS = 3
+# Built once: the answerers of a new question's suggestions, read in the event (consent is current).
+_MEMBERS = select(Member).where(Member.id.in_(bindparam("answerers", expanding=True)))
 
 
 def thread_of_doc(doc: FaqDoc) -> ThreadRef:
@@ -24,10 +26,13 @@ def thread_of_doc(doc: FaqDoc) -> ThreadRef:
 
 async def describe(ctx: Context, hits: list[Hit]) -> list[dict[str, Any]]:
     """Template values of each hit. The answerer is named only with their consent (`/consentement public`)."""
+    ids = sorted({hit.doc.answerer_id for hit in hits if hit.doc.answerer_id is not None})
+    # One read for all of them, not one per hit (read in the event: their consent as it is now).
+    answerers = {m.id: m for m in (await ctx.session.execute(_MEMBERS, {"answerers": ids})).scalars()} if ids else {}
     out = []
     for hit in hits:
         doc = hit.doc
-        answerer = await ctx.session.get(Member, doc.answerer_id) if doc.answerer_id else None
+        answerer = answerers.get(doc.answerer_id) if doc.answerer_id else None
         space = await ctx.session.get(Space, doc.space_id)
         cfg = ctx.core.space_config(space) if space is not None else None
         out.append({

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.commands.parser import fold
 
@@ -15,6 +16,7 @@ _CHATTER = re.compile(
 _EMOJI_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 
 
+@lru_cache(maxsize=256)  # a new SOS post is asked twice: for its kind at insert, then by the observer
 def is_chatter(text: str) -> bool:
     cleaned = fold(text).strip()
     if not cleaned or _EMOJI_ONLY.match(cleaned):

@@ -34,8 +34,9 @@ def schedule_ladder(session: AsyncSession, cfg: SpaceConfig, question: Question,
     question.policy_level, question.policy_loop = -1, 0
     if policy.levels:
         _schedule(session, cfg, question, 0, 0, latest_starts(cfg, start, question.deadline_at)[0])
+    # note set like the level's: rows with the same columns go in one multi-row INSERT (bulk_insert)
     session.add(ScheduledStep(space_id=question.space_id, kind="sos.breach", question_id=question.id,
-                              due_at=question.deadline_at))
+                              due_at=question.deadline_at, note=""))
 
 
 def _schedule(session: AsyncSession, cfg: SpaceConfig, question: Question, index: int, loop: int,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import String, bindparam, case, literal_column, select
 
 from bot.context import Context
-from bot.db.models import Member, Post, Question
+from bot.db.bulk_insert import insert_rows, take_new
+from bot.db.models import Member, Post, Question, ScheduledStep
 from bot.events import PostCreated, ReactionAdded
 from bot.hooks import KindSql, kind_at_insert, only_when
 from bot.members import user_ref
@@ -42,6 +43,9 @@ async def open_question(ctx: Context, title: str = "") -> Question:
     ctx.session.add(question)
     await ctx.session.flush()
     schedule_ladder(ctx.session, cfg, question, ctx.now)
+    # Its steps in one multi-row INSERT (the ORM sends one per row on SQLite, to read back ids nobody
+    # reads here: the sweep loads them when due); in this savepoint, so they go if the observer fails.
+    await insert_rows(ctx.session, take_new(ctx.session, (ScheduledStep,)))
     suggestions: list[dict[str, object]] = []
     if "faq" in ctx.core.registry.capabilities:  # similar resolved questions, linked in the acknowledgement
         from bot.faq.suggest import suggest_on_arrival
@@ -76,7 +80,7 @@ async def mark_resolved(ctx: Context, question: Question, accepted: Post | None 
     ctx.out.mark(thread_of(question), "resolved")
 
 
-# Built once: the thread's values are bound per post (reply_kind), so the core reuses the INSERT around it.
+# Built once: the thread's values are bound per post (sos_kind), so the core reuses the INSERT around it.
 _IN_QUESTION_THREAD = case((select(Question.id).where(
     Question.platform == bindparam("kind_thread_platform", type_=Question.platform.type),
     Question.platform_channel_id == bindparam("kind_thread_channel", type_=Question.platform_channel_id.type),
@@ -84,24 +88,39 @@ _IN_QUESTION_THREAD = case((select(Question.id).where(
     else_="post")
 
 
-def reply_kind(ctx: Context, event: PostCreated) -> KindSql | None:
-    """A reply in a question's thread is an answer (what sos_on_post sets): said by the post's INSERT."""
-    if ctx.space is None or ctx.is_direct or event.thread is None:
+# A new question's post (what open_question sets), stored so by its INSERT: no UPDATE right after it.
+# Taken back to "post" if sos_on_post fails (its savepoint then holds no question row). Rendered in the
+# SQL, not bound: an anonymous bound value in INSERT … VALUES takes its column's name, and the post's
+# own "kind" parameter would then fill it.
+_AS_QUESTION = KindSql(literal_column("'question'", String), {}, undo="post")
+
+
+def opens_question(ctx: Context, event: PostCreated) -> bool:
+    """A top-level post in the SOS channel is a question, unless it is staff news or small talk."""
+    return (event.thread is None and ctx.channel_kind == "sos" and not ctx.has_role("trainer", "coordinator")
+            and not is_chatter(event.text))
+
+
+def sos_kind(ctx: Context, event: PostCreated) -> KindSql | None:
+    """What sos_on_post will make of the post, said by its INSERT: a new question, or an answer when it
+    is a reply in a question's thread."""
+    if ctx.space is None or ctx.is_direct:
         return None
+    if event.thread is None:
+        return _AS_QUESTION if opens_question(ctx, event) else None
     return KindSql(_IN_QUESTION_THREAD, {"kind_thread_platform": event.thread.channel.platform,
                                          "kind_thread_channel": event.thread.channel.id,
                                          "kind_thread_id": event.thread.id})
 
 
-@kind_at_insert(reply_kind)
+@kind_at_insert(sos_kind)
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and (event.thread is not None or ctx.channel_kind == "sos"))
 async def sos_on_post(ctx: Context, event: PostCreated) -> None:
     if ctx.space is None or ctx.is_direct or ctx.post is None:
         return
     if event.thread is None:
-        # A top-level post in the SOS channel is a question, unless it is staff news or small talk.
-        if ctx.channel_kind == "sos" and not ctx.has_role("trainer", "coordinator") and not is_chatter(event.text):
+        if opens_question(ctx, event):
             await open_question(ctx, title=event.title)
         return
     question, follow_up_armed = await question_in_thread_with_pending(ctx.session, event.thread, ("sos.next_reply",))

@@ -21,15 +21,20 @@ async def _kinds(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
 async def test_posts_are_claimed_once_and_replies_in_question_threads_are_answers(database_url: str) -> None:
     app, _adapter, _clock = await make_app(database_url)
     try:
-        assert await app.submit(question("e1", msg="q1")) is True
+        sql = SqlCapture(keep=True)
+        with sql.on(app.db.engine):
+            assert await app.submit(question("e1", msg="q1")) is True
+        # a new question's post is stored as one by its INSERT, not updated right after it
+        assert not [s for s, _ in sql.statements if s.lstrip().upper().startswith("UPDATE POSTS")]
         assert await app.submit(reply("e2", "bob", "Essaie le partage de lien.", root="q1", msg="r1")) is True
         # a thread under a post that is no question: its reply stays a plain post
         assert await app.submit(reply("e3", "bob", "Merci pour l'info", root="nothing", msg="r2")) is True
         # the same message under another event id: not stored twice
         assert await app.submit(reply("e4", "bob", "Essaie le partage de lien.", root="q1", msg="r1")) is True
         assert await _kinds(app) == {"q1": "question", "r1": "answer", "r2": "post"}
-        # one INSERT built for the replies' kind, whatever their thread: reused, not rebuilt per post
-        assert len(app.core._kind_statements) == 1
+        # one INSERT built per kind expression (a new question's, the replies' whatever their thread):
+        # reused, not rebuilt per post
+        assert len(app.core._kind_statements) == 2
     finally:
         await app.close()
 
