@@ -55,9 +55,11 @@ class Layer:
         *,
         c: float = DEFAULT_C,
         alpha: float = DEFAULT_ALPHA,
+        sample_weight: np.ndarray | None = None,
     ) -> Layer:
         """``features``: unit TF-IDF rows; ``prototype_scores``: first-stage scores of the same rows;
-        ``labels``: (rows × codes) booleans; ``prototypes``: the first stage's (features × codes) matrix."""
+        ``labels``: (rows × codes) booleans; ``prototypes``: the first stage's (features × codes) matrix;
+        ``sample_weight``: one weight per row (None: all 1)."""
         from sklearn.linear_model import LogisticRegression
 
         n_features = features.shape[1]
@@ -74,7 +76,7 @@ class Layer:
             # instances of the bot, or a restart, tag a post alike; unseeded, scores moved by ~1e-4).
             model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000,
                                        random_state=0)
-            model.fit(stacked, labels[:, j])
+            model.fit(stacked, labels[:, j], sample_weight=sample_weight)
             coef[j] = model.coef_[0]
             bias[j] = model.intercept_[0]
         word_part = coef[:, :n_features].T  # (features × codes)
