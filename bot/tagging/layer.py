@@ -12,10 +12,11 @@ Cross-validated on the development set, it lifts micro-F1 from 0.67 to 0.71 (C2i
 Training posts: each competence's description, the seed posts (single-competence and activity
 sheets), the labelled posts shipped with the referential (``referential/labelled_posts.jsonl``, the
 development set) and the space's corrections (``/tag`` adds the code to that post's labels, ``/untag``
-removes it). A post's features are ``[x, alpha × p]`` where x is its unit TF-IDF vector and p its
-prototype scores (cosine + keyword bonus). As both parts are linear in x, the trained weights fold
-into one (features × codes) matrix: the per-post path is one gather-and-multiply, as fast as the
-first stage alone.
+removes it); the posts formateurs labelled weigh ``post_weight`` (2) against 1 for the descriptions and
+seeds we wrote (``Tagger._layer_weights``). A post's features are ``[x, alpha × p]`` where x is its
+unit TF-IDF vector and p its prototype scores (cosine + keyword bonus). As both parts are linear in
+x, the trained weights fold into one (features × codes) matrix: the per-post path is one
+gather-and-multiply, as fast as the first stage alone.
 """
 
 from __future__ import annotations
