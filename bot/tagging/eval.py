@@ -160,7 +160,8 @@ def _corrections(tagger: Any, rows: Sequence[Row]) -> tuple[list[tuple[str, str]
 
 
 def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Sequence[Row], folds: int = 5,
-                   seed: int = 0, extra: Sequence[Row] = ()) -> dict[str, Any]:
+                   seed: int = 0, extra: Sequence[Row] = (),
+                   subsets: Mapping[str, Iterable[int]] | None = None) -> dict[str, Any]:
     """Honest estimate on a small labelled set: K folds; on each, the decision numbers (z, relative)
     are chosen on the other folds only, and scored on the held-out fold, in two settings:
 
@@ -171,6 +172,8 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
     ``make_tagger(examples, negatives)`` builds a tagger. Predictions of all held-out folds are
     pooled before computing the metrics. ``extra`` rows are in every fold's training (and its inner
     split) and never scored: posts added later can then be judged by what they bring to the others.
+    ``subsets`` names sets of row indices also scored on their own (e.g. the activity posts with
+    three codes or more): the same pooled predictions, restricted to those rows.
     """
     import random
 
@@ -183,6 +186,7 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
     pred_examples: list[list[str]] = []
     pred_base: list[list[str]] = []
     chosen: list[tuple[float, float]] = []
+    scored_rows: list[int] = []  # row index of each pooled prediction, to score the subsets
     for k in range(folds):
         train = [rows[i] for i in range(len(rows)) if fold_of[i] != k] + list(extra)
         test = [rows[i] for i in range(len(rows)) if fold_of[i] == k]
@@ -200,8 +204,9 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
         trained = _apply(make_tagger(*_corrections(base, train)), z_ex, relative_ex)
         pred_examples += [[r.code for r in res] for res in trained.tag_many(texts)]
         gold += [codes for _, codes in test]
+        scored_rows += [i for i in range(len(rows)) if fold_of[i] == k]
         pred_base += [_codes_of(baseline_fn(t)) for t in texts]
-    return {
+    result: dict[str, Any] = {
         "n": len(rows),
         "folds": folds,
         "extra_trained": len(extra),
@@ -210,3 +215,15 @@ def cross_validate(make_tagger: Callable[..., Any], baseline_fn: TagFn, rows: Se
         "baseline": scores(gold, pred_base),
         "decision_per_fold": [{"z": z, "relative": r} for z, r in chosen],
     }
+    if subsets:
+        result["subsets"] = {}
+        for name, indices in subsets.items():
+            wanted = set(indices)
+            keep = [n for n, i in enumerate(scored_rows) if i in wanted]
+            result["subsets"][name] = {
+                "n": len(keep),
+                **{key: scores([gold[n] for n in keep], [pred[n] for n in keep])
+                   for key, pred in (("model", pred_plain), ("model_with_examples", pred_examples),
+                                     ("baseline", pred_base))},
+            }
+    return result

@@ -12,10 +12,11 @@ Cross-validated on the development set, it lifts micro-F1 from 0.67 to 0.71 (C2i
 Training posts: each competence's description, the seed posts (single-competence and activity
 sheets), the labelled posts shipped with the referential (``referential/labelled_posts.jsonl``, the
 development set) and the space's corrections (``/tag`` adds the code to that post's labels, ``/untag``
-removes it). A post's features are ``[x, alpha × p]`` where x is its unit TF-IDF vector and p its
-prototype scores (cosine + keyword bonus). As both parts are linear in x, the trained weights fold
-into one (features × codes) matrix: the per-post path is one gather-and-multiply, as fast as the
-first stage alone.
+removes it); the posts formateurs labelled weigh ``post_weight`` (2) against 1 for the descriptions and
+seeds we wrote (``Tagger._layer_weights``). A post's features are ``[x, alpha × p]`` where x is its
+unit TF-IDF vector and p its prototype scores (cosine + keyword bonus). As both parts are linear in
+x, the trained weights fold into one (features × codes) matrix: the per-post path is one
+gather-and-multiply, as fast as the first stage alone.
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ class Layer:
         *,
         c: float = DEFAULT_C,
         alpha: float = DEFAULT_ALPHA,
+        sample_weight: np.ndarray | None = None,
     ) -> Layer:
         """``features``: unit TF-IDF rows; ``prototype_scores``: first-stage scores of the same rows;
-        ``labels``: (rows × codes) booleans; ``prototypes``: the first stage's (features × codes) matrix."""
+        ``labels``: (rows × codes) booleans; ``prototypes``: the first stage's (features × codes) matrix;
+        ``sample_weight``: one weight per row (None: all 1)."""
         from sklearn.linear_model import LogisticRegression
 
         n_features = features.shape[1]
@@ -74,7 +77,7 @@ class Layer:
             # instances of the bot, or a restart, tag a post alike; unseeded, scores moved by ~1e-4).
             model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000,
                                        random_state=0)
-            model.fit(stacked, labels[:, j])
+            model.fit(stacked, labels[:, j], sample_weight=sample_weight)
             coef[j] = model.coef_[0]
             bias[j] = model.intercept_[0]
         word_part = coef[:, :n_features].T  # (features × codes)

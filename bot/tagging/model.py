@@ -60,6 +60,7 @@ DEFAULT_FLOOR = 0.05  # below this cosine a post shares nothing meaningful with 
 DEFAULT_EXAMPLE_WEIGHT = 1.0
 DEFAULT_SEED_WEIGHT = 2.0
 DEFAULT_NEGATIVE_WEIGHT = 0.5
+DEFAULT_POST_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ def _description(competence: Competence, domain_label: str, terms: Sequence[str]
     # already chosen terms: each is a segment of its own, so its words pair up but not across.
     return [competence.label, competence.label, *competence.details, *competence.keywords, *terms,
             *([domain_label] if domain_label else [])]
+
+
+def _item_key(text: str | Sequence[str]) -> str:
+    return text if isinstance(text, str) else "\x1f".join(text)
 
 
 class Tagger:
@@ -97,6 +102,7 @@ class Tagger:
         keyword_bonus: float = DEFAULT_BONUS,
         labelled: Sequence[tuple[str, Sequence[str]]] | None = None,
         layer: bool = True,
+        post_weight: float = DEFAULT_POST_WEIGHT,
         _finder: CodeFinder | None = None,
         _descriptions: list[list[str]] | None = None,
     ) -> None:
@@ -132,6 +138,7 @@ class Tagger:
         self.labelled: list[tuple[str, list[str]]] = [(t, [c for c in cs if c in known]) for t, cs in labelled]
         self.layer: Layer | None = None  # the second stage, trained below once the first stage exists
         self._with_layer = layer
+        self.post_weight = post_weight
         self._fit()
         self.keywords = KeywordIndex(
             [(i, k) for i, c in enumerate(referential.competences())
@@ -179,9 +186,7 @@ class Tagger:
         """Every labelled text once, with all its codes: descriptions, seeds, shipped labelled posts,
         then the corrections (``/tag`` adds a code to that text, ``/untag`` removes it)."""
         items: dict[str, tuple[str | Sequence[str], set[str]]] = {}
-
-        def key(text: str | Sequence[str]) -> str:
-            return text if isinstance(text, str) else "\x1f".join(text)
+        key = _item_key
 
         for i, description in enumerate(self._descriptions):
             items[key(description)] = (description, {self.codes[i]})
@@ -193,6 +198,13 @@ class Tagger:
             items.setdefault(key(text), (text, set()))[1].discard(code)
         return list(items.values())
 
+    def _layer_weights(self, items: Sequence[tuple[str | Sequence[str], set[str]]]) -> np.ndarray:
+        """``post_weight`` for the posts formateurs labelled (shipped labelled posts, corrections), 1 for
+        the descriptions and seeds we wrote: the real posts are the kind of text the bot tags, so they
+        should outweigh the prior where the two disagree (cross-validated, README → Tagging)."""
+        posts = {_item_key(t) for t, _ in self.labelled} | {_item_key(t) for t, _ in (*self.examples, *self.negatives)}
+        return np.array([self.post_weight if _item_key(t) in posts else 1.0 for t, _ in items])
+
     def _train_layer(self) -> Layer:
         items = self._layer_items()
         texts = [text for text, _ in items]
@@ -202,7 +214,8 @@ class Tagger:
         bonuses = self._bonus_matrix(stems)
         if bonuses is not None:
             first = first + bonuses
-        return Layer.train(features, first, label_matrix(items, self._code_index), self._prototypes)
+        return Layer.train(features, first, label_matrix(items, self._code_index), self._prototypes,
+                           sample_weight=self._layer_weights(items))
 
     def _bonus_matrix(self, stems: Sequence[Sequence[int]]) -> np.ndarray | None:
         if not self.keyword_bonus:
@@ -261,6 +274,7 @@ class Tagger:
             keyword_bonus=self.keyword_bonus,
             labelled=self.labelled,
             layer=self.layer is not None,
+            post_weight=self.post_weight,
             _finder=self._finder,
             _descriptions=self._descriptions,
         )

@@ -95,3 +95,35 @@ def test_cross_validation_with_extra_rows_scores_only_the_first_ones(c2i2e) -> N
     finals = trained_on[2::2]  # base, then per fold: the inner model and the fold's model
     assert len(finals) == 2 and all(extra_texts <= texts for texts in finals)
     assert sorted(scored) == sorted(text for text, _ in rows)
+
+
+def test_cross_validation_scores_a_named_subset_on_the_same_predictions() -> None:
+    # A stub tagger that always answers "A": the subset's figures are those of its rows only.
+    from types import SimpleNamespace
+
+    from bot.tagging.eval import cross_validate
+
+    class Stub:
+        _finder = SimpleNamespace(codes=lambda text: [])
+        relative = 0.5
+        thresholds = SimpleNamespace(z=0.0, for_z=lambda z: None, values=None)
+
+        def score_matrix(self, texts: list[str]) -> list[list[float]]:
+            return [[1.0] for _ in texts]
+
+        def limits_for(self, z: float) -> None:
+            return None
+
+        def decide(self, explicit: list[str], row: list[float], limits: None, relative: float) -> list[str]:
+            return ["A"]
+
+        def tag_many(self, texts: list[str]) -> list[list[object]]:
+            return [[SimpleNamespace(code="A", source="model")] for _ in texts]
+
+    rows = [(f"post {i}", ["A"] if i % 2 else ["B"]) for i in range(10)]
+    result = cross_validate(lambda ex, neg: Stub(), lambda text: [], rows, folds=2,
+                            subsets={"odd": [1, 3, 5, 7, 9], "even": [0, 2]})
+    assert result["model_with_examples"]["micro"]["precision"] == 0.5
+    assert result["subsets"]["odd"]["n"] == 5
+    assert result["subsets"]["odd"]["model_with_examples"]["micro"]["f1"] == 1.0
+    assert result["subsets"]["even"]["model_with_examples"]["micro"]["f1"] == 0.0

@@ -150,7 +150,7 @@ def test_first_stage_thresholds_differ_and_respond_to_corrections(c2i2e) -> None
 
 def test_second_stage_folded_weights_give_the_trained_regression(c2i2e) -> None:
     # The per-post path multiplies one folded matrix; it must equal the logistic regressions over
-    # [tf-idf, alpha × first-stage scores] they were trained as.
+    # [tf-idf, alpha × first-stage scores] they were trained as (the labelled posts weighing double).
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
@@ -168,7 +168,10 @@ def test_second_stage_folded_weights_give_the_trained_regression(c2i2e) -> None:
     j = tagger.codes.index("A3-4") if "A3-4" in tagger.codes else 0
     y = [tagger.codes[j] in cs for _, cs in items]
     model = LogisticRegression(C=16.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000)
-    model.fit(sparse.hstack([feats, sparse.csr_matrix(3.0 * firsts)]).tocsr(), y)
+    labelled = {text for text, _ in tagger.labelled}
+    weights = [2.0 if isinstance(t, str) and t in labelled else 1.0 for t in texts]
+    assert weights.count(2.0) == len(labelled) > 400
+    model.fit(sparse.hstack([feats, sparse.csr_matrix(3.0 * firsts)]).tocsr(), y, sample_weight=weights)
     x = sparse.hstack([tagger.vectoriser.matrix([post]), sparse.csr_matrix(3.0 * first[None, :])]).tocsr()
     assert abs(model.predict_proba(x)[0, 1] - tagger.score_vector(vector, stems)[j]) < 1e-3
 
@@ -210,3 +213,17 @@ def test_a_word_met_only_in_labelled_posts_is_learned(c2i2e) -> None:
     probe = "Quelqu'un a déjà utilisé Quillorama en classe ?"
     assert codes(Tagger(c2i2e, labelled=labelled).tag(probe)) == ["B3-5"]
     assert Tagger(c2i2e, labelled=()).tag(probe) == []
+
+
+def test_formateurs_posts_outweigh_the_seeds(c2i2e) -> None:
+    # Against the descriptions and seeds alone (no shipped labelled post), a few /tag corrections move
+    # the model more when real posts weigh double (post_weight, the shipped default) than when each
+    # counts as one seed.
+    posts = ["Nos tablettes se déchargent en une heure de Scratch, la séance s'arrête net",
+             "Plus de batterie sur les tablettes au milieu de l'atelier de code avec les CE2"]
+    new = "Tablettes à plat après une heure de programmation, que faire pendant la séance ?"
+    assert Tagger(c2i2e).post_weight == 2.0
+    before = Tagger(c2i2e, labelled=()).scores(new)["B3-5"]
+    single = Tagger(c2i2e, [(p, "B3-5") for p in posts], labelled=(), post_weight=1.0).scores(new)["B3-5"]
+    double = Tagger(c2i2e, [(p, "B3-5") for p in posts], labelled=()).scores(new)["B3-5"]
+    assert before < single < double
