@@ -110,21 +110,24 @@ class TicebotApp:
             # Sent now, next to the caller: an adapter's event loop (the Matrix sync) goes on handling
             # events and long-polling meanwhile, as it did while the dispatcher sent; a slow platform
             # call holds up this reply's conversation, not the next events.
-            self._track(asyncio.create_task(self._send_own(event, own.rows), name=f"replies of {event.event_id}"),
-                        sending=True)
+            self._track(asyncio.create_task(self._send_own(event, own.rows, own.loop_needed),
+                                            name=f"replies of {event.event_id}"), sending=True)
         else:
             self._wake.set()
         return handled
 
-    async def _send_own(self, event: CoreEvent, rows: list[Any]) -> None:
+    async def _send_own(self, event: CoreEvent, rows: list[Any], loop_needed: bool) -> None:
         """Rows the event's transaction claimed (bot/own_sends.py), sent without the loop's next pass; the
-        loop is woken after, for what the event queued behind them and the steps it scheduled."""
+        loop is woken after for what the event queued behind them, the steps it scheduled and a send that
+        did not go (its retry time). With none of these its pass (four reads) would find nothing."""
+        sent = 0
         try:
-            await self.dispatcher.send_claimed(rows)
+            sent = await self.dispatcher.send_claimed(rows)
         except Exception:  # the event is stored; a row left "sending" is recovered at start-up
             log.exception("event %s: sending its replies failed", event.event_id)
         finally:
-            self._wake.set()
+            if loop_needed or sent < len(rows):
+                self._wake.set()
 
     def _track(self, task: asyncio.Task[Any], sending: bool = False) -> None:
         self._in_flight.add(task)
