@@ -41,11 +41,13 @@ class DmStateCache:
     async def kv_get(self, key: str) -> str | None:
         if not key.startswith(PREFIX):
             return await self.kv.kv_get(key)
-        if not self._fresh(key):
-            writes = self._writes
-            self._keep({key: await self.kv.kv_get(key)}, writes)
-            return self._held[key][0] if key in self._held else await self.kv.kv_get(key)
-        return self._held[key][0]
+        if self._fresh(key):
+            return self._held[key][0]
+        writes = self._writes
+        value = await self.kv.kv_get(key)
+        self._keep({key: value}, writes)
+        # Overtaken by a write: of this key, it is held and fresh; of another, what was read stands.
+        return self._held[key][0] if self._fresh(key) else value
 
     async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
         wanted = [key for key in keys if not key.startswith(PREFIX) or not self._fresh(key)]

@@ -100,3 +100,26 @@ async def test_a_read_overtaken_by_a_write_keeps_the_written_value() -> None:
     store.kv_get_many = read  # type: ignore[method-assign]
     await reading
     assert await cache.kv_get(state.dm_room(ALICE)) == DM
+
+
+async def test_an_expired_entry_read_while_another_key_is_written_gives_the_stored_value() -> None:
+    store, clock = MemoryKeyValue(), Clock()
+    cache = DmStateCache(store, clock)
+    await cache.kv_set(state.dm_room(ALICE), "!old:hs")
+    store.data[state.dm_room(ALICE)] = DM  # changed behind the cache (an erasure, then a new DM)
+    clock.at += timedelta(seconds=61)
+    started, release = asyncio.Event(), asyncio.Event()
+    read = store.kv_get
+
+    async def slow_read(key: str) -> str | None:
+        found = await read(key)
+        started.set()
+        await release.wait()
+        return found
+
+    store.kv_get = slow_read  # type: ignore[method-assign]
+    reading = asyncio.create_task(cache.kv_get(state.dm_room(ALICE)))
+    await started.wait()
+    await cache.kv_set(state.dm_user(DM), ALICE)  # another key, written meanwhile
+    release.set()
+    assert await reading == DM
