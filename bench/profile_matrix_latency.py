@@ -3,7 +3,9 @@ bench_matrix_latency.py (real Synapse, same process): each call on the path is t
 
     .venv/bin/python bench/profile_matrix_latency.py [--rounds 30] [--encrypted]
 
-Prints medians, in ms from the person's send: when each bot's sync brings the command, when each bot
+Prints the process CPU per round trip of each side (all threads: the bots, the person, aiosqlite; Synapse
+runs in its own process), less noisy than wall time on a shared machine; then medians, in ms from the
+person's send: when each bot's sync brings the command, when each bot
 starts and ends its send, when the answer is seen; then ticebot's steps between its sync arriving and
 its send, and its tail after the send (until it long-polls again: with the next command sent at once,
 a long tail delays the next round).
@@ -103,13 +105,18 @@ async def main() -> None:
     args = parser.parse_args()
     instrument()
     rounds: dict[str, list[Marks]] = {"ticebot": [], "bare": []}
+    cpu: dict[str, list[float]] = {"ticebot": [], "bare": []}
     original_round_trip = bench.round_trip
 
     async def round_trip(asker: Any, room_id: str, bot_user: str) -> float:
         current.clear()
+        side = "ticebot" if "ticebot" in bot_user else "bare"
+        started = time.process_time()
         elapsed = await original_round_trip(asker, room_id, bot_user)
         mark("seen")
-        rounds["ticebot" if "ticebot" in bot_user else "bare"].append(list(current))
+        # Up to the answer seen, plus what the bot does after (its tail runs into the next round otherwise).
+        cpu[side].append((time.process_time() - started) * 1000)
+        rounds[side].append(list(current))
         return elapsed
 
     bench.round_trip = round_trip  # type: ignore[assignment]
@@ -118,6 +125,9 @@ async def main() -> None:
         result = await bench.mode(Path(tmp) / "m", args.encrypted, args.rounds, 2)
     print(f"{result['mode']}: bare {result['bare'][0] * 1000:.0f} ms, ticebot {result['ticebot'][0] * 1000:.0f} ms, "
           f"ratio {result['ratio']:.2f}; load {os.getloadavg()[0]:.1f}")
+    bare_cpu, bot_cpu = statistics.median(cpu["bare"][1:]), statistics.median(cpu["ticebot"][1:])
+    print(f"process CPU per round trip (median): bare {bare_cpu:.1f} ms, ticebot {bot_cpu:.1f} ms, "
+          f"ticebot's extra {bot_cpu - bare_cpu:.1f} ms")
     print("from the person's send:")
     rows: dict[str, list[float]] = {}
     for name, marks_of in rounds.items():

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.db import kv
 from bot.db.database import Database
-from bot.db.models import KeyValue, Space
+from bot.db.models import Space
 from bot.delivery import Dispatcher
 from bot.events import CoreEvent
 from bot.limits import use_limits
@@ -109,21 +110,24 @@ class TicebotApp:
             # Sent now, next to the caller: an adapter's event loop (the Matrix sync) goes on handling
             # events and long-polling meanwhile, as it did while the dispatcher sent; a slow platform
             # call holds up this reply's conversation, not the next events.
-            self._track(asyncio.create_task(self._send_own(event, own.rows), name=f"replies of {event.event_id}"),
-                        sending=True)
+            self._track(asyncio.create_task(self._send_own(event, own.rows, own.loop_needed),
+                                            name=f"replies of {event.event_id}"), sending=True)
         else:
             self._wake.set()
         return handled
 
-    async def _send_own(self, event: CoreEvent, rows: list[Any]) -> None:
+    async def _send_own(self, event: CoreEvent, rows: list[Any], loop_needed: bool) -> None:
         """Rows the event's transaction claimed (bot/own_sends.py), sent without the loop's next pass; the
-        loop is woken after, for what the event queued behind them and the steps it scheduled."""
+        loop is woken after for what the event queued behind them, the steps it scheduled and a send that
+        did not go (its retry time). With none of these its pass (four reads) would find nothing."""
+        sent = 0
         try:
-            await self.dispatcher.send_claimed(rows)
+            sent = await self.dispatcher.send_claimed(rows)
         except Exception:  # the event is stored; a row left "sending" is recovered at start-up
             log.exception("event %s: sending its replies failed", event.event_id)
         finally:
-            self._wake.set()
+            if loop_needed or sent < len(rows):
+                self._wake.set()
 
     def _track(self, task: asyncio.Task[Any], sending: bool = False) -> None:
         self._in_flight.add(task)
@@ -188,26 +192,22 @@ class TicebotApp:
 
     async def kv_get(self, key: str) -> str | None:
         async with self.db.reading() as session:
-            row = await session.get(KeyValue, key)
-            return row.value if row else None
+            value: str | None = (await session.execute(kv.GET, {"key": key})).scalar_one_or_none()
+            return value
 
     async def kv_get_many(self, keys: list[str]) -> dict[str, str]:
         async with self.db.reading() as session:
-            found = await session.execute(select(KeyValue.key, KeyValue.value).where(KeyValue.key.in_(keys)))
+            found = await session.execute(kv.GET_MANY, {"keys": list(keys)})
             return {key: value for key, value in found.all()}
 
     async def kv_set(self, key: str, value: str) -> None:
         await self.kv_set_many({key: value})
 
     async def kv_set_many(self, items: dict[str, str]) -> None:
+        if not items:
+            return
         async with self.db.transaction() as session:
-            rows = {row.key: row for row in (await session.execute(
-                select(KeyValue).where(KeyValue.key.in_(list(items))))).scalars()}
-            for key, value in items.items():
-                if key in rows:
-                    rows[key].value = value
-                else:
-                    session.add(KeyValue(key=key, value=value))
+            await session.execute(kv.UPSERT, [{"key": key, "value": value} for key, value in items.items()])
 
     def referential_for(self, space_id: str) -> Any:
         return self.core.referential_for(self.settings.space(space_id))

@@ -41,8 +41,7 @@ from bot.members import (
     get_or_create_member,
     member_query,
     member_with_roles,
-    roles_of,
-    spaces_of,
+    roles_by_space,
 )
 from bot.outbound import Outbound
 from bot.own_sends import OwnSends
@@ -320,12 +319,11 @@ class Core:
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
-            space_ids = await spaces_of(session, member.id)
-            if space_hint in space_ids:
-                space_ids = [space_hint]
+            held = await roles_by_space(session, member.id)
+            space_ids = [space_hint] if space_hint in held else sorted(held)
             space = await self.config_rows.space(session, space_ids[0]) if space_ids else None
             if space is not None:
-                roles = await roles_of(session, space.id, member.id)
+                roles = set(held.get(space.id, ()))
         if space is not None:
             write_in(self.space_config(space).timezone)
             if not roles:  # no role at all in this space: no row to look up before adding this one

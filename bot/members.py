@@ -183,6 +183,17 @@ async def referents_of(session: AsyncSession, space_id: str, member_id: int) -> 
     return [t for t in trainers if t.id in ids] or trainers
 
 
+async def roles_by_space(session: AsyncSession, member_id: int) -> dict[str, set[str]]:
+    """Every role of the member, by space, in one read (a private message: which space, which roles)."""
+    found: dict[str, set[str]] = {}
+    for space_id, role in (await session.execute(_ROLES_BY_SPACE, {"member_id": member_id})).all():
+        found.setdefault(space_id, set()).add(role)
+    return found
+
+
+_ROLES_BY_SPACE = select(Role.space_id, Role.role).where(Role.member_id == bindparam("member_id"))
+
+
 async def spaces_of(session: AsyncSession, member_id: int) -> list[str]:
     rows = await session.execute(select(Role.space_id).where(Role.member_id == member_id).distinct())
     return sorted(rows.scalars())

@@ -11,6 +11,10 @@ Why it is safe:
   "head" test as `bot/outbox_heads.py`, so order per conversation is the dispatcher's order.
 - Only rows of adapters registered and ready in this instance are claimed (a standby instance's Matrix
   rows wait for the holder).
+- The loop's pass after the sends is skipped only when it has nothing to do: every row the event wrote
+  was claimed and sent, and the event's session wrote no scheduled step (a step it added or moved may be
+  due before the loop's next look). Every step an event writes goes through the ORM's flush, which the
+  mapper events below see (the sweep's bulk INSERTs run in no event); cancelling steps needs no look.
 - Delivery and its outcome (sent, retry with backoff, failed) go through `Dispatcher.send_claimed`, the
   dispatcher's own code. A crash between the commit and the send leaves a "sending" row, recovered at
   start-up like any row the dispatcher had claimed (`Dispatcher.recover`); the outbox id is the
@@ -21,12 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, inspect, select, update
+from sqlalchemy import bindparam, event, exists, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.db.models import Outbox
+from bot.db.models import Outbox, ScheduledStep
 from bot.outbox import emitted_rows
 from bot.outbox_heads import UNSENT
 
@@ -49,6 +55,17 @@ _CLAIM = (
 )
 
 
+_STEPS_WRITTEN = "ticebot.steps.written"  # session.info key: this transaction inserted or updated a step
+
+
+@event.listens_for(ScheduledStep, "after_insert")
+@event.listens_for(ScheduledStep, "after_update")
+def _note_step(_mapper: Mapper[Any], _connection: Any, step: ScheduledStep) -> None:
+    session = object_session(step)
+    if session is not None:
+        session.info[_STEPS_WRITTEN] = True
+
+
 class OwnSends:
     """Handed to `Core.handle` for one event; `rows` holds what to send once the event committed."""
 
@@ -56,6 +73,9 @@ class OwnSends:
         self.platforms = list(platforms)
         self.rows: list[Outbox] = []
         self._claimed: list[Outbox] = []
+        # Once committed: whether the loop has work from this event besides sending `rows`.
+        self.loop_needed = True
+        self._loop_needed = True
 
     def begin(self) -> None:
         """A new attempt of the event's transaction: what an earlier, rolled-back attempt claimed is void."""
@@ -63,7 +83,7 @@ class OwnSends:
 
     async def claim(self, session: AsyncSession, now: datetime) -> None:
         """At the end of the event's transaction, before its commit."""
-        self._claimed = []
+        self._claimed, self._loop_needed = [], True
         if not self.platforms:
             return
         await session.flush()
@@ -79,7 +99,9 @@ class OwnSends:
             set_committed_value(row, "attempts", attempts)
             self._claimed.append(row)
         self._claimed.sort(key=lambda row: row.id)
+        self._loop_needed = len(self._claimed) < len(mine) or bool(session.info.get(_STEPS_WRITTEN))
 
     def committed(self) -> None:
         """The event's transaction committed: what it claimed is this instance's to send now."""
         self.rows, self._claimed = self._claimed, []
+        self.loop_needed, self._loop_needed = self._loop_needed, True

@@ -9,6 +9,7 @@ mapping itself is in `translate.py`, the outgoing side in `deliver.py`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -43,6 +44,7 @@ NOT_READY_RETRY = 1.0  # seconds before a delivery asked while the gateway is no
 # Seconds one delivery may take inside discord.py, which sleeps on rate-limit buckets (up to its
 # max_ratelimit_timeout, 30 s, beyond which it raises RateLimited) and retries 5xx answers (~16 s).
 DELIVER_WAIT = 20.0
+SETTLE_ON_STOP = 10.0  # seconds a stopping adapter waits for the replies its events were sending
 
 
 def intents() -> discord.Intents:
@@ -286,11 +288,6 @@ class DiscordAdapter:
     """What the core registers: delivers outbox actions of platform "discord"."""
 
     platform = "discord"
-    # Replies stay the dispatcher's (bot/own_sends.py not used): with an event's own send, a reply can
-    # go out while the adapter still handles the event or a catch-up (before it has noted the DM channel
-    # or the thread's messages), and two tests (a DM read back at catch-up, the FAQ's ✅ on an
-    # acknowledgement) then fail. Not looked into yet.
-    own_sends = False
 
     def __init__(self, client: TicebotDiscord) -> None:
         self.client = client
@@ -362,3 +359,8 @@ async def start_discord(config: DiscordConfig, app: Any) -> None:
             "[discord] activez les intents « Server Members » et « Message Content » de l'application "
             "dans le portail développeur Discord (Bot → Privileged Gateway Intents)"
         ) from exc
+    finally:
+        # Replies events were sending through this client end with it (sent, or back in the queue once
+        # the closed client refuses them): none outlives the adapter that stopped.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(app.settle()), SETTLE_ON_STOP)

@@ -33,6 +33,7 @@ from nio import (
 from adapters.matrix import keys, state
 from adapters.matrix.client import login, make_client
 from adapters.matrix.deliver import MatrixDeliverer
+from adapters.matrix.dm_cache import DmStateCache
 from adapters.matrix.rooms import RoomMap
 from adapters.matrix.state import KeyValue
 from adapters.matrix.sync import SyncLoop
@@ -79,13 +80,13 @@ class MatrixAdapter:
         self.settings = settings
         self.config: MatrixConfig = settings.matrix
         self.rooms = RoomMap.from_settings(settings)
-        self.kv = kv
+        self.kv: KeyValue = DmStateCache(kv, now)  # direct-room state read once, not before every reply
         self.sink = sink
         self.register_channel = register_channel
         self.client = client or make_client(self.config)
-        self.deliverer = MatrixDeliverer(self.client, kv, self.config)
-        self.sync = SyncLoop(self.client, kv, self, timeline_limit=timeline_limit, long_poll_ms=long_poll_ms)
-        self.undecryptable = Undecryptable(self.client, kv, parse_duration(self.config.key_wait), now)
+        self.deliverer = MatrixDeliverer(self.client, self.kv, self.config)
+        self.sync = SyncLoop(self.client, self.kv, self, timeline_limit=timeline_limit, long_poll_ms=long_poll_ms)
+        self.undecryptable = Undecryptable(self.client, self.kv, parse_duration(self.config.key_wait), now)
         # event id -> thread root (or None): replies outside threads need the replied-to event's root.
         self._roots: OrderedDict[str, str | None] = OrderedDict()
         self._task: asyncio.Task[None] | None = None

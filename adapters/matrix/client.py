@@ -9,6 +9,7 @@ from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
 from adapters.matrix import device, state
 from adapters.matrix.state import KeyValue
+from adapters.matrix.store_writes import skip_empty_room_saves
 from bot.config import ConfigError, MatrixConfig
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ async def login(client: AsyncClient, config: MatrixConfig, kv: KeyValue) -> None
                 "matrix: new device %s created; its encryption keys are in %s: keep and back up this folder",
                 client.device_id, directory,
             )
+    skip_empty_room_saves(client)
     if client.device_id:
         await kv.kv_set(state.DEVICE_ID, client.device_id)
     if client.olm is not None and client.should_upload_keys:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
 from bot.db.models import Declaration, Space
-from bot.declarations.store import latest_by_code, trace_post, validated_levels
+from bot.declarations.store import trace_post
 from bot.referential import Domain, Referential, certification_progress, crosswalk_notes
 
 
@@ -24,14 +24,34 @@ async def trace_of(session: AsyncSession, decl: Declaration) -> dict[str, Any]:
             "post_at": post.created_at if post is not None else None}
 
 
-async def validated_codes(session: AsyncSession, member_id: int) -> dict[str, set[str]]:
-    """Codes the member has validated, per referential, in every space (for the crosswalks)."""
-    rows = await session.execute(select(Declaration.referential_id, Declaration.code).where(
-        Declaration.member_id == member_id, Declaration.state == "validated"))
-    found: dict[str, set[str]] = {}
-    for ref_id, code in rows.all():
-        found.setdefault(ref_id, set()).add(code)
-    return found
+# Built once: every declaration of the member, in every space, oldest first (ix on member_id answers it).
+_MEMBER_DECLARATIONS = (select(Declaration).where(Declaration.member_id == bindparam("member_id"))
+                        .order_by(Declaration.created_at, Declaration.id))
+
+
+class _Declared:
+    """What the portfolio reads, from one query of the member's declarations (it was three: the space's
+    declarations, its validated levels, the validated codes of every space for the crosswalks)."""
+
+    def __init__(self, space_id: str, rows: list[Declaration]) -> None:
+        here = [d for d in rows if d.space_id == space_id]
+        # The most recent declaration of each competence (a refused one may be declared again).
+        self.latest: dict[str, Declaration] = {d.code: d for d in here}
+        # The highest level validated for each competence, across all its declarations.
+        self.best: dict[str, int] = {}
+        for d in here:
+            if d.state == "validated" and d.validated_level is not None:
+                self.best[d.code] = max(d.validated_level, self.best.get(d.code, 0))
+        # Codes validated per referential in every space.
+        self.validated: dict[str, set[str]] = {}
+        for d in rows:
+            if d.state == "validated":
+                self.validated.setdefault(d.referential_id, set()).add(d.code)
+
+
+async def _declared(session: AsyncSession, space_id: str, member_id: int) -> _Declared:
+    rows = (await session.execute(_MEMBER_DECLARATIONS, {"member_id": member_id})).scalars().all()
+    return _Declared(space_id, list(rows))
 
 
 def _profile(
@@ -52,8 +72,8 @@ async def portfolio_data(
     session: AsyncSession, ref: Referential, space: Space, member_id: int,
     referentials: Mapping[str, Referential] | None = None,
 ) -> dict[str, Any]:
-    latest = await latest_by_code(session, space.id, member_id)
-    best = await validated_levels(session, space.id, member_id)
+    declared = await _declared(session, space.id, member_id)
+    latest, best = declared.latest, declared.best
     progress = certification_progress(ref, {code: d.state for code, d in latest.items()}, best)
     has_levels = bool(ref.level_numbers()) or any(c.levels for c in ref.competences())
     domains = []
@@ -75,7 +95,7 @@ async def portfolio_data(
                         "best_level": progress.per_domain[domain.code].best_level
                         if domain.code in progress.per_domain else None, **counts})
     rule = ref.rules.certification
-    crosswalks = crosswalk_notes(referentials or {ref.id: ref}, await validated_codes(session, member_id), ref.id)
+    crosswalks = crosswalk_notes(referentials or {ref.id: ref}, declared.validated, ref.id)
     return {"referential": ref.title, "domains": domains, "certified": progress.certified,
             "validated": progress.validated, "required": progress.required, "missing": progress.missing,
             "has_rule": rule is not None, "has_levels": has_levels,

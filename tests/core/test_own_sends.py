@@ -11,10 +11,12 @@ from datetime import timedelta
 from core_support import RecordingAdapter, make_app, question, user, where
 from sqlalchemy import select
 
+from bot.actions import SendDirect
 from bot.db.database import Database
-from bot.db.models import Outbox
+from bot.db.models import Outbox, ScheduledStep
 from bot.delivery import Dispatcher
 from bot.events import CommandInvoked
+from bot.outbox import emit
 from bot.own_sends import OwnSends
 from bot.refs import ChannelRef
 
@@ -166,5 +168,47 @@ async def test_an_adapter_that_opts_out_leaves_its_replies_to_the_dispatcher(dat
         await app.run_once()
         assert [(where(a), getattr(a, "template", "") or "mark") for a in adapter.sent] == [
             (DM, "privacy/welcome"), ("q1", "sos/received"), ("q1", "mark")]
+    finally:
+        await app.close()
+
+
+async def test_a_reply_sent_whole_leaves_the_loop_asleep_anything_else_wakes_it(database_url: str) -> None:
+    app, adapter, _clock = await make_app(database_url)
+    try:
+        await app.submit(portfolio("ev-1"))  # first contact: the welcome, then the portfolio behind it
+        await app.settle()
+        assert app._wake.is_set()  # the portfolio waits behind the welcome: the loop sends it
+        await app.run_once()
+        app._wake.clear()
+        await app.submit(portfolio("ev-2"))
+        await app.settle()
+        # Claimed and sent by the event itself, nothing else queued or scheduled: a pass would find nothing.
+        assert adapter.sent[-1].template == "declarations/portfolio"  # type: ignore[attr-defined]
+        assert not app._wake.is_set()
+        adapter.fail_next = 1
+        await app.submit(portfolio("ev-3"))
+        await app.settle()
+        assert app._wake.is_set()  # its retry is the loop's: it must look again
+    finally:
+        await app.close()
+
+
+async def test_an_event_that_schedules_a_step_wakes_the_loop(database_url: str) -> None:
+    """The loop sleeps until the earliest step it knows: a step the event added may be due before."""
+    app, _adapter, clock = await make_app(database_url)
+    try:
+        async with app.db.transaction() as session:
+            own = OwnSends(app.dispatcher.own_send_platforms())
+            emit(session, SendDirect(user("alice"), "hello", "t/x"), clock.now())
+            await own.claim(session, clock.now())
+        own.committed()
+        assert len(own.rows) == 1 and not own.loop_needed
+        async with app.db.transaction() as session:
+            own = OwnSends(app.dispatcher.own_send_platforms())
+            emit(session, SendDirect(user("bob"), "hello", "t/x"), clock.now())
+            session.add(ScheduledStep(space_id="demo", kind="demo.step", due_at=clock.now()))
+            await own.claim(session, clock.now())
+        own.committed()
+        assert len(own.rows) == 1 and own.loop_needed
     finally:
         await app.close()

@@ -142,6 +142,10 @@ class FakeDiscordAPI:
         return self.find("POST", where)
 
     def add_channel(self, payload: Payload) -> Payload:
+        if payload["type"] == 1:  # Discord keeps one DM channel per person and bot, opened once, for good
+            other = self.dm_of(int(payload["recipients"][0]["id"]))
+            assert other is None or other["id"] == payload["id"], (
+                f"a second DM channel with {payload['recipients'][0]['id']}: Discord has one (use dm_of)")
         self.channels[int(payload["id"])] = payload
         return payload
 

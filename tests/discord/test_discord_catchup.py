@@ -164,8 +164,8 @@ async def test_a_first_connection_replays_nothing_from_before(tmp_path: Path) ->
 
 async def test_a_dm_the_bot_knows_is_read_back(world: World) -> None:
     await world.forum_post(p.ALICE, "Alice", "Bonjour", "Comment utiliser Pronote en classe ?")  # she is a member
-    dm = p.dm_channel(world.snowflake(), p.ALICE, "Alice")
-    world.discord.api.add_channel(dm)
+    await world.tick()
+    dm = world.dm_channel_of(p.ALICE)  # the one the welcome opened: Discord has one DM channel per person
     first = world.snowflake()
     await world.discord.gateway("MESSAGE_CREATE", p.message(first, int(dm["id"]), p.ALICE, "Alice", "bonjour",
                                                            guild_id=None))
