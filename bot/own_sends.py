@@ -13,8 +13,9 @@ Why it is safe:
   rows wait for the holder).
 - The loop's pass after the sends is skipped only when it has nothing to do: every row the event wrote
   was claimed and sent, and the event's session wrote no scheduled step (a step it added or moved may be
-  due before the loop's next look). Every step an event writes goes through the ORM's flush, which the
-  mapper events below see (the sweep's bulk INSERTs run in no event); cancelling steps needs no look.
+  due before the loop's next look). A step an event writes goes through the ORM's flush, which the
+  mapper events below see, or through `insert_rows` (a new question's ladder), which notes its tables in
+  the session; cancelling steps needs no look.
 - Delivery and its outcome (sent, retry with backoff, failed) go through `Dispatcher.send_claimed`, the
   dispatcher's own code. A crash between the commit and the send leaves a "sending" row, recovered at
   start-up like any row the dispatcher had claimed (`Dispatcher.recover`); the outbox id is the
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.db.bulk_insert import INSERTED_TABLES
 from bot.db.models import Outbox, ScheduledStep
 from bot.outbox import emitted_rows
 from bot.outbox_heads import UNSENT
@@ -99,7 +101,8 @@ class OwnSends:
             set_committed_value(row, "attempts", attempts)
             self._claimed.append(row)
         self._claimed.sort(key=lambda row: row.id)
-        self._loop_needed = len(self._claimed) < len(mine) or bool(session.info.get(_STEPS_WRITTEN))
+        self._loop_needed = (len(self._claimed) < len(mine) or bool(session.info.get(_STEPS_WRITTEN))
+                             or ScheduledStep.__tablename__ in session.info.get(INSERTED_TABLES, ()))
 
     def committed(self) -> None:
         """The event's transaction committed: what it claimed is this instance's to send now."""

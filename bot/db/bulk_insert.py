@@ -15,6 +15,10 @@ from typing import Any
 from sqlalchemy import insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# session.info key: the tables `insert_rows` wrote in this transaction. These rows pass no ORM flush
+# event; whoever must know that a transaction wrote some (bot/own_sends.py: a step) looks here.
+INSERTED_TABLES = "ticebot.bulk.tables"
+
 
 def take_new(session: AsyncSession, models: tuple[type, ...]) -> list[Any]:
     """The session's pending new objects of `models`, in the order they were added, taken out of it
@@ -35,6 +39,7 @@ async def insert_rows(session: AsyncSession, objects: list[Any]) -> None:
     for (model, keys), group in groupby(keyed, key=lambda pair: pair[0]):
         # The table, not the class: a Core executemany (the ORM bulk path still sends a row at a time).
         await session.execute(insert(model.__table__), [_values_of(obj, keys) for _key, obj in group])
+        session.info.setdefault(INSERTED_TABLES, set()).add(model.__tablename__)
 
 
 def _keys_of(obj: Any) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from core_support import RecordingAdapter, make_app, question, user, where
 from sqlalchemy import select
 
 from bot.actions import SendDirect
+from bot.db.bulk_insert import insert_rows, take_new
 from bot.db.database import Database
 from bot.db.models import Outbox, ScheduledStep
 from bot.delivery import Dispatcher
@@ -210,5 +211,26 @@ async def test_an_event_that_schedules_a_step_wakes_the_loop(database_url: str) 
             await own.claim(session, clock.now())
         own.committed()
         assert len(own.rows) == 1 and own.loop_needed
+    finally:
+        await app.close()
+
+
+
+async def test_steps_written_by_a_multi_row_insert_wake_the_loop(database_url: str) -> None:
+    """A new question's ladder goes in one multi-row INSERT outside the ORM's flush (bot/db/bulk_insert.py):
+    the loop must still be told, else it sleeps past a step due before the earliest one it knew."""
+    app, _adapter, clock = await make_app(database_url)
+    try:
+        async with app.db.transaction() as session:
+            own = OwnSends(app.dispatcher.own_send_platforms())
+            emit(session, SendDirect(user("bob"), "hello", "t/x"), clock.now())
+            session.add(ScheduledStep(space_id="demo", kind="demo.step", due_at=clock.now()))
+            await insert_rows(session, take_new(session, (ScheduledStep,)))
+            await own.claim(session, clock.now())
+        own.committed()
+        assert len(own.rows) == 1 and own.loop_needed
+        async with app.db.transaction() as session:
+            stored = (await session.execute(select(ScheduledStep).where(ScheduledStep.kind == "demo.step"))).scalars()
+            assert len(stored.all()) == 1
     finally:
         await app.close()
