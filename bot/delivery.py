@@ -130,6 +130,14 @@ class Dispatcher:
                 due = poll if due is None else min(due, poll)
         return due
 
+    async def calls_done(self, platform: str) -> None:
+        """Returns once the platform call in flight to `platform` (an event's own send or the loop's), if
+        any, has ended: a stopping adapter waits for it, so no call outlives the client it uses."""
+        lock = self._sending.get(platform)
+        if lock is not None:
+            async with lock:
+                pass
+
     async def _call(self, adapter: Adapter, row: Outbox) -> str | None:
         action = payload_to_action(row.kind, row.payload)
         # One platform call at a time per adapter, as when the dispatcher alone sent: an event's own send

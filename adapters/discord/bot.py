@@ -360,7 +360,12 @@ async def start_discord(config: DiscordConfig, app: Any) -> None:
             "dans le portail développeur Discord (Bot → Privileged Gateway Intents)"
         ) from exc
     finally:
-        # Replies events were sending through this client end with it (sent, or back in the queue once
-        # the closed client refuses them): none outlives the adapter that stopped.
+        # Replies events were sending through this client, and the loop's call in flight to it, end with
+        # it (sent, or back in the queue once the closed client refuses them): none outlives the adapter.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(app.settle()), SETTLE_ON_STOP)
+            await asyncio.wait_for(asyncio.shield(_calls_ended(app)), SETTLE_ON_STOP)
+
+
+async def _calls_ended(app: Any) -> None:
+    await app.settle()
+    await app.dispatcher.calls_done("discord")
