@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill  # noqa: E402
+from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill, settle_statistics  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import TicebotApp  # noqa: E402
@@ -160,10 +160,12 @@ async def run(url: str, size: dict[str, int], repeat: int) -> dict[str, Any]:
         cpu_kind: dict[str, list[float]] = defaultdict(list)  # this process's CPU per event, by kind
         with sql.on(app.db.engine):
             await prefill(app.db, size["n"], MEMBERS)
+            await settle_statistics(app.db)
             builds = [await faq_startup(app)]
             await ingest(app, mix, size["window"], sql, defaultdict(list))  # warm-up: caches, first contacts
             at_n = await measure(app, mix, size["window"], repeat, sql, per_kind, cpu_kind)
             await prefill(app.db, 10 * size["n"], MEMBERS)
+            await settle_statistics(app.db)
             builds.append(await faq_startup(app))
             at_10n = await measure(app, mix, size["window"], repeat, sql, per_kind, cpu_kind)
             total, first, second = await backlog(app, mix, size["backlog"], sql)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_ingest import MEMBERS, space  # noqa: E402
-from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill  # noqa: E402
+from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill, settle_statistics  # noqa: E402
 
 from bot.app import TicebotApp  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
@@ -57,6 +57,7 @@ async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, 
             for channel, channel_kind in ((SOS, "sos"), (GENERAL, "general"), (TRAINERS, "trainers")):
                 await app.core.register_channel("demo", channel, channel_kind, channel.id)
             await prefill(app.db, posts, MEMBERS)
+            await settle_statistics(app.db)
             mix = Mix(MEMBERS)
             for _kind, event in mix.events(200):  # warm-up: caches, first contacts, the FAQ index
                 await app.submit(event)
