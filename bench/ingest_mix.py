@@ -103,7 +103,8 @@ class Mix:
 async def settle_statistics(db: Database) -> None:
     """PostgreSQL: `VACUUM ANALYZE`, what autovacuum does within a minute or so of a bulk load like the
     prefill's. In the bot's life 100,000 posts take months and autovacuum keeps the planner's statistics
-    current; measured right after the prefill, the planner still believed the tables small and ingest at
+    current; measured right after the prefill (stale statistics, or hint bits and visibility map not yet
+    set on the new rows; which one mattered was not isolated), ingest at
     100,000 posts ran 0.86× its rate at 10,000 (0.99× after this, same code, same minutes). SQLite keeps no
     statistics unless asked (`ANALYZE`), and the bot never asks: nothing to do there."""
     if db.is_sqlite:
