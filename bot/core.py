@@ -24,7 +24,7 @@ from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
 from bot.db.insert_ignore import insert_ignore
 from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
-from bot.event_failures import CORE, handler_name, part_of, record, run_guarded, stack_only
+from bot.event_failures import CORE, GuardNeeded, handler_name, part_of, record, run_guarded, stack_only, unguarded
 from bot.events import (
     CommandInvoked,
     CoreEvent,
@@ -163,7 +163,7 @@ class Core:
         """
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
-                handled = bool(await self.db.run_with_retry(lambda session: self._handle(session, event, own)))
+                handled = bool(await self._handle_once(event, own))
                 if own is not None:
                     own.committed()
                 return handled
@@ -188,6 +188,15 @@ class Core:
                 return True
         return True
 
+    async def _handle_once(self, event: CoreEvent, own: OwnSends | None) -> Any:
+        """Without savepoints first; with one per handler when a handler failed (bot/event_failures.py)."""
+        try:
+            return await self.db.run_with_retry(lambda session: self._handle(session, event, own, guarded=False))
+        except GuardNeeded as need:
+            log.debug("event %s:%s: %s failed without its savepoint; handled again with one per handler",
+                      _event_platform(event), event.event_id, need.handler)
+        return await self.db.run_with_retry(lambda session: self._handle(session, event, own, guarded=True))
+
     async def _seen(self, event: CoreEvent) -> bool:
         async with self.db.transaction() as session:
             return await session.get(ProcessedEvent, (_event_platform(event), event.event_id)) is not None
@@ -200,7 +209,10 @@ class Core:
         # Core-level INSERT on the table: no ORM object (nothing reads it back in the event), no flush.
         await session.execute(_CLAIM, {"platform": platform, "event_id": event_id, "processed_at": now})
 
-    async def _handle(self, session: AsyncSession, event: CoreEvent, own: OwnSends | None = None) -> bool:
+    async def _handle(self, session: AsyncSession, event: CoreEvent, own: OwnSends | None = None,
+                      guarded: bool = True) -> bool:
+        if not guarded:
+            unguarded(session)
         if own is not None:
             own.begin()
         with writing_in(self.default_timezone):  # _context switches to the event's space when it knows it
