@@ -28,12 +28,13 @@ async def test_events_whose_handlers_succeed_open_no_savepoint(database_url: str
             await app.submit(question("ev-1", text="Comment partager un document #B2-3 avec mes élèves ?"))
             await app.submit(reply("ev-2", "bob", "Essaie le partage de lien dans l'ENT #B2-3"))
             await app.submit(reply("ev-3", "alice", "/portfolio"))
+            await app.run_once()
         assert not [s for s, _ in sql.statements if "SAVEPOINT" in s.upper()]
         # and everything the handlers do is there: question, tags, the answer, the command's reply
         assert await _count(app, Question) == 1
         assert await _count(app, Tag, Tag.code == "B2-3") == 2
         assert await _count(app, Post, Post.kind == "answer") == 1
-        assert "declarations/portfolio" in adapter.templates()
+        assert "declarations/portfolio" in adapter.templates(), adapter.templates()
     finally:
         await app.close()
 
