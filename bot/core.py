@@ -112,13 +112,21 @@ class Core:
         self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
         self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
         self._kind_statements: dict[int, tuple[Any, Any]] = {}  # by id(kind expression): (it, its INSERT)
+        self._space_configs: dict[str, tuple[Any, SpaceConfig]] = {}  # by space id: (its settings, parsed)
 
     # ---- configuration -------------------------------------------------------------------------
 
     def space_config(self, space: Space) -> SpaceConfig:
+        """The space's parsed settings. Kept by the settings object itself: the cached Space rows share
+        it, so most calls neither serialise nor parse (settings are replaced whole, never edited in place)."""
         import json
 
-        return _parse_space_config(space.id, json.dumps(space.settings, sort_keys=True))
+        kept = self._space_configs.get(space.id)
+        if kept is not None and kept[0] is space.settings:
+            return kept[1]
+        config = _parse_space_config(space.id, json.dumps(space.settings, sort_keys=True))
+        self._space_configs[space.id] = (space.settings, config)
+        return config
 
     @property
     def referentials(self) -> dict[str, Any]:
