@@ -50,15 +50,8 @@ def main() -> None:
     parser.add_argument("--referential", action="append", help="c2i2e and/or crcn (default both)")
     parser.add_argument("--score-first", type=int, action="append", help="233 and/or 0 (default both)")
     parser.add_argument("--post-weight", type=float, help="Tagger(post_weight=...) (default: the shipped one)")
-    parser.add_argument("--segment-evidence", choices=("on", "off"),
-                        help="Tagger(segment_evidence=...) (default: the shipped one)")
-    parser.add_argument("--mixtures", type=int, help="Tagger(mixtures=...) (default: the shipped one)")
     args = parser.parse_args()
-    options: dict[str, float] = {} if args.post_weight is None else {"post_weight": args.post_weight}
-    if args.segment_evidence is not None:
-        options["segment_evidence"] = args.segment_evidence == "on"
-    if args.mixtures is not None:
-        options["mixtures"] = args.mixtures
+    options = {} if args.post_weight is None else {"post_weight": args.post_weight}
     sys.path.insert(0, str(ROOT))
     for score_first in args.score_first or [233, 0]:
         for referential_id in args.referential or ["c2i2e", "crcn"]:

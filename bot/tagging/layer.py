@@ -45,9 +45,6 @@ class Layer:
     bias: np.ndarray  # (codes,)
     prototype_weights: np.ndarray  # (codes × codes): applied to the keyword bonuses only
     alpha: float
-    # (codes × codes): applied to the best prototype cosine over the post's segments (None: not trained
-    # with segment evidence).
-    segment_weights: np.ndarray | None = None
 
     @classmethod
     def train(
@@ -60,21 +57,16 @@ class Layer:
         c: float = DEFAULT_C,
         alpha: float = DEFAULT_ALPHA,
         sample_weight: np.ndarray | None = None,
-        segment_scores: np.ndarray | None = None,
     ) -> Layer:
         """``features``: unit TF-IDF rows; ``prototype_scores``: first-stage scores of the same rows;
         ``labels``: (rows × codes) booleans; ``prototypes``: the first stage's (features × codes) matrix;
-        ``sample_weight``: one weight per row (None: all 1); ``segment_scores``: per row, the best
-        prototype cosine over its segments (:mod:`bot.tagging.segments`), None for no such evidence."""
+        ``sample_weight``: one weight per row (None: all 1)."""
         from sklearn.linear_model import LogisticRegression
 
         n_features = features.shape[1]
         n_codes = labels.shape[1]
-        blocks = [features, sparse.csr_matrix(alpha * prototype_scores)]
-        if segment_scores is not None:
-            blocks.append(sparse.csr_matrix(alpha * segment_scores))
-        stacked = sparse.hstack(blocks).tocsr()
-        coef = np.zeros((n_codes, stacked.shape[1]), dtype=np.float64)
+        stacked = sparse.hstack([features, sparse.csr_matrix(alpha * prototype_scores)]).tocsr()
+        coef = np.zeros((n_codes, n_features + n_codes), dtype=np.float64)
         bias = np.full(n_codes, -30.0)  # a code nobody ever labelled is never given
         for j in range(n_codes):
             positives = int(labels[:, j].sum())
@@ -89,33 +81,24 @@ class Layer:
             coef[j] = model.coef_[0]
             bias[j] = model.intercept_[0]
         word_part = coef[:, :n_features].T  # (features × codes)
-        proto_part = coef[:, n_features:n_features + n_codes].T  # (codes × codes)
+        proto_part = coef[:, n_features:].T  # (codes × codes)
         folded = word_part + alpha * (prototypes.astype(np.float64) @ proto_part)
-        segment_part = None
-        if segment_scores is not None:
-            segment_part = np.ascontiguousarray(alpha * coef[:, n_features + n_codes:].T, dtype=np.float32)
         return cls(np.ascontiguousarray(folded, dtype=np.float32), bias.astype(np.float32),
-                   np.ascontiguousarray(alpha * proto_part, dtype=np.float32), alpha, segment_part)
+                   np.ascontiguousarray(alpha * proto_part, dtype=np.float32), alpha)
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
-    def row(self, values: np.ndarray, indices: np.ndarray, bonuses: np.ndarray | None,
-            segment: np.ndarray | None = None) -> np.ndarray:
+    def row(self, values: np.ndarray, indices: np.ndarray, bonuses: np.ndarray | None) -> np.ndarray:
         logits = values @ np.take(self.weights, indices, axis=0) + self.bias
         if bonuses is not None:
             logits = logits + bonuses @ self.prototype_weights
-        if segment is not None and self.segment_weights is not None:
-            logits = logits + segment @ self.segment_weights
         return self.probabilities(logits)
 
-    def matrix(self, features: sparse.csr_matrix, bonuses: np.ndarray | None,
-               segment: np.ndarray | None = None) -> np.ndarray:
+    def matrix(self, features: sparse.csr_matrix, bonuses: np.ndarray | None) -> np.ndarray:
         logits = np.asarray(features @ self.weights) + self.bias
         if bonuses is not None:
             logits = logits + bonuses @ self.prototype_weights
-        if segment is not None and self.segment_weights is not None:
-            logits = logits + segment @ self.segment_weights
         return self.probabilities(logits)
 
 

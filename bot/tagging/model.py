@@ -47,7 +47,6 @@ from bot.tagging.keywords import DEFAULT_BONUS, KeywordIndex
 from bot.tagging.layer import DEFAULT_LAYER_RELATIVE, DEFAULT_PROBABILITY, Layer, label_matrix
 from bot.tagging.normalise import fold_accents, tokens
 from bot.tagging.seeds import Seeds, load_labelled, load_seeds
-from bot.tagging.segments import segments
 from bot.tagging.thresholds import Thresholds
 from bot.tagging.vectors import DEFAULT_CHAR_WEIGHT, SparseVector, TextVectoriser
 
@@ -104,8 +103,6 @@ class Tagger:
         labelled: Sequence[tuple[str, Sequence[str]]] | None = None,
         layer: bool = True,
         post_weight: float = DEFAULT_POST_WEIGHT,
-        segment_evidence: bool = False,
-        mixtures: int = 0,
         _finder: CodeFinder | None = None,
         _descriptions: list[list[str]] | None = None,
     ) -> None:
@@ -142,8 +139,6 @@ class Tagger:
         self.layer: Layer | None = None  # the second stage, trained below once the first stage exists
         self._with_layer = layer
         self.post_weight = post_weight
-        self.segment_evidence = segment_evidence and layer
-        self.mixtures = mixtures
         self._fit()
         self.keywords = KeywordIndex(
             [(i, k) for i, c in enumerate(referential.competences())
@@ -201,23 +196,7 @@ class Tagger:
             items.setdefault(key(text), (text, set()))[1].add(code)
         for text, code in self.negatives:
             items.setdefault(key(text), (text, set()))[1].discard(code)
-        return [*items.values(), *self._mixture_items(list(items.values()))]
-
-    def _mixture_items(self, items: Sequence[tuple[str | Sequence[str], set[str]]]
-                       ) -> list[tuple[str, set[str]]]:
-        """``mixtures`` synthetic activity posts: two or three one-topic posts joined, with all their
-        codes, so the second stage sees a competence stated in one sentence among others."""
-        import random
-
-        pool = [(t, c) for t, c in items if isinstance(t, str) and 1 <= len(c) <= 2]
-        if len(pool) < 3 or not self.mixtures:
-            return []
-        rng = random.Random(0)
-        out: list[tuple[str, set[str]]] = []
-        for _ in range(self.mixtures):
-            chosen = rng.sample(pool, rng.choice((2, 3)))
-            out.append((" ".join(t for t, _ in chosen), set().union(*(c for _, c in chosen))))
-        return out
+        return list(items.values())
 
     def _layer_weights(self, items: Sequence[tuple[str | Sequence[str], set[str]]]) -> np.ndarray:
         """``post_weight`` for the posts formateurs labelled (shipped labelled posts, corrections), 1 for
@@ -232,30 +211,11 @@ class Tagger:
         stems: list[list[int]] = [[] for _ in texts]
         features = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
         first = np.asarray(features @ self._prototypes)
-        segment = self._segment_matrix(texts, first) if self.segment_evidence else None
         bonuses = self._bonus_matrix(stems)
         if bonuses is not None:
             first = first + bonuses
         return Layer.train(features, first, label_matrix(items, self._code_index), self._prototypes,
-                           sample_weight=self._layer_weights(items), segment_scores=segment)
-
-    def _segment_matrix(self, texts: Sequence[str | Sequence[str]], whole: np.ndarray) -> np.ndarray:
-        """Per text, the best prototype cosine over its segments; ``whole`` (the texts' own cosines)
-        for a text of one segment (and a description, whose parts are not sentences)."""
-        out = whole.copy()
-        pieces: list[str] = []
-        owners: list[int] = []
-        for i, text in enumerate(texts):
-            if isinstance(text, str):
-                found = segments(text)
-                if len(found) > 1:
-                    pieces += found
-                    owners += [i] * len(found)
-        if pieces:
-            cosines = np.asarray(self.vectoriser.matrix(pieces) @ self._prototypes)
-            starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
-            out[np.asarray(owners)[starts]] = np.maximum.reduceat(cosines, starts, axis=0)
-        return out
+                           sample_weight=self._layer_weights(items))
 
     def _bonus_matrix(self, stems: Sequence[Sequence[int]]) -> np.ndarray | None:
         if not self.keyword_bonus:
@@ -315,8 +275,6 @@ class Tagger:
             labelled=self.labelled,
             layer=self.layer is not None,
             post_weight=self.post_weight,
-            segment_evidence=self.segment_evidence,
-            mixtures=self.mixtures,
             _finder=self._finder,
             _descriptions=self._descriptions,
         )
@@ -341,10 +299,7 @@ class Tagger:
         matrix = self.vectoriser.stack([self.vectoriser.vector(t, s) for t, s in zip(texts, stems, strict=True)])
         bonuses = self._bonus_matrix(stems)
         if self.layer is not None and not base:
-            segment = None
-            if self.layer.segment_weights is not None:
-                segment = self._segment_matrix(texts, np.asarray(matrix @ self._prototypes))
-            return self.layer.matrix(matrix, bonuses, segment)
+            return self.layer.matrix(matrix, bonuses)
         out = np.asarray(matrix @ (self._base_prototypes if base else self._prototypes))
         return out if bonuses is None else out + bonuses
 
