@@ -201,8 +201,10 @@ class Core:
         try:
             return await self.db.run_with_retry(lambda session: self._handle(session, event, own, guarded=False))
         except GuardNeeded as need:
-            log.debug("event %s:%s: %s failed without its savepoint; handled again with one per handler",
-                      _event_platform(event), event.event_id, need.handler)
+            # A refusal is no trouble (DEBUG); a failure is, even if the second pass gets through.
+            level = logging.DEBUG if isinstance(need.__cause__, UserError | NotACommand) else logging.WARNING
+            log.log(level, "event %s:%s: %s raised %s; nothing kept, handled again with a savepoint per handler",
+                    _event_platform(event), event.event_id, need.handler, type(need.__cause__).__name__)
         return await self.db.run_with_retry(lambda session: self._handle(session, event, own, guarded=True))
 
     async def _seen(self, event: CoreEvent) -> bool:

@@ -4,6 +4,9 @@ savepoint per handler, so what it wrote is undone and nothing else is lost."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from core_support import make_app, question, reply
 from sqlalchemy import func, select
 
@@ -88,3 +91,33 @@ async def test_a_row_an_observer_left_pending_that_breaks_a_constraint_is_its_ow
 async def _failures(app) -> list[EventFailure]:  # type: ignore[no-untyped-def]
     async with app.db.transaction() as session:
         return list((await session.execute(select(EventFailure))).scalars())
+
+
+async def test_a_handler_failing_once_is_run_again_and_the_event_is_handled_whole(
+        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A failure met on the first pass only (a lock, a race in a handler) leaves no failure behind: the
+    second pass, with savepoints, gets through; the log still says it happened."""
+    from bot.tagging.service import tagging_on_post
+
+    calls: list[str] = []
+
+    async def flaky_tagging(ctx: Context, event: PostCreated) -> None:
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise RuntimeError("met once")
+        await tagging_on_post(ctx, event)
+
+    app, adapter, _clock = await make_app(database_url)
+    observers = app.core.registry.post_observers
+    observers[observers.index(tagging_on_post)] = flaky_tagging
+    caplog.set_level(logging.WARNING, logger="bot")
+    try:
+        await app.submit(question("ev-1", text="Comment partager un document #B2-3 avec mes élèves ?"))
+        await app.run_once()
+        assert calls == ["ev-1", "ev-1"]
+        assert await _count(app, Question) == 1 and await _count(app, Tag, Tag.code == "B2-3") == 1
+        assert await _count(app, EventFailure) == 0
+        assert "sos/received" in adapter.templates() and "errors/post_failed" not in adapter.templates()
+        assert any("ev-1" in r.getMessage() and "flaky_tagging" in r.getMessage() for r in caplog.records)
+    finally:
+        await app.close()
