@@ -34,7 +34,7 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import KindSql, applies, kinds_of, reads_of
+from bot.hooks import KindSql, applies, kinds_of, reads_of, thread_reads_of
 from bot.members import (
     claim_params,
     ensure_role,
@@ -42,6 +42,7 @@ from bot.members import (
     member_query,
     member_with_roles,
     roles_by_space,
+    thread_along_params,
 )
 from bot.outbound import Outbound
 from bot.own_sends import OwnSends
@@ -110,6 +111,7 @@ class Core:
         self._referentials: dict[str, Any] | None = None
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
         self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
+        self._thread_reads = thread_reads_of(registry.post_observers)  # and on every reply, its thread's rows
         self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
         self._kind_statements: dict[int, tuple[Any, Any]] = {}  # by id(kind expression): (it, its INSERT)
 
@@ -298,9 +300,11 @@ class Core:
         space_hint: str | None = None,
         for_post: bool = False,
         claim: dict[str, Any] | None = None,
+        reply_in: ThreadRef | None = None,
     ) -> Context | None:
         """`claim`: the event's claim, to send with the member read (`_claim_rides` said it can: the
-        channel and its space are in memory, so the member read is the first statement)."""
+        channel and its space are in memory, so the member read is the first statement). `reply_in`: the
+        thread a new post replies in, whose rows the post observers asked for ride with the member read."""
         channel_row = None if is_direct else await self._channel(session, channel)
         if claim is not None and channel_row is None:  # cannot be (in_memory said so); never lose the claim
             await self._claim(session, claim["claim_platform"], claim["claim_event_id"], claim["claim_at"])
@@ -319,15 +323,19 @@ class Core:
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None)
+            rows_along = for_post and space is not None and reply_in is not None and bool(self._thread_reads)
+            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None, rows_along)
             query = self.config_rows.derived.get(key)
             if query is None:  # built once per space (its read-alongs depend on its referential), then reused
                 along: dict[str, Any] = {}
                 if key[2]:
                     for read in self._post_reads:
                         along.update(read(space))
-                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along, key[3])
-            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim)
+                query = self.config_rows.derived[key] = member_query(
+                    channel_row.space_id, along, key[3], self._thread_reads if rows_along else ())
+            in_thread = (thread_along_params(reply_in.channel.platform, reply_in.channel.id, reply_in.id)
+                         if rows_along and reply_in is not None else None)
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim, in_thread)
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
@@ -355,7 +363,7 @@ class Core:
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint, for_post=True, claim=claim)
+                                  space_hint=event.space_hint, for_post=True, claim=claim, reply_in=event.thread)
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)

@@ -32,9 +32,11 @@ async def test_posts_are_claimed_once_and_replies_in_question_threads_are_answer
         # the same message under another event id: not stored twice
         assert await app.submit(reply("e4", "bob", "Essaie le partage de lien.", root="q1", msg="r1")) is True
         assert await _kinds(app) == {"q1": "question", "r1": "answer", "r2": "post"}
-        # one INSERT built per kind expression (a new question's, the replies' whatever their thread):
-        # reused, not rebuilt per post
-        assert len(app.core._kind_statements) == 2
+        assert await app.submit(reply("e5", "bob", "Ou alors par mail.", root="q1", msg="r3")) is True
+        assert await app.submit(reply("e6", "carol", "Moi aussi.", root="q1", msg="r4")) is True
+        # one INSERT built per kind expression (a new question's, an answer whose question was read with
+        # the member, a new member's reply whose thread was not): reused, not rebuilt per post
+        assert len(app.core._kind_statements) == 3
     finally:
         await app.close()
 
