@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.db.bulk_insert import insert_rows, take_new
 from bot.db.models import Member, Post, Question, ScheduledStep
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import THREAD_PARAMS, KindSql, ThreadRowAlong, kind_at_insert, only_when, reads_thread_along
+from bot.hooks import THREAD_PARAMS, KindSql, RowAlong, kind_at_insert, only_when, reads_thread_along
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
@@ -101,7 +101,7 @@ _AS_QUESTION = KindSql(literal_column("'question'", String), {}, undo="post")
 # per reply. The question is an ORM load like any other; its changes are flushed as UPDATEs.
 _THREAD_QUESTION = aliased(Question, name="thread_question")
 _platform, _channel, _root = THREAD_PARAMS
-QUESTION_ALONG = ThreadRowAlong(
+QUESTION_ALONG = RowAlong(
     "sos_thread_question", _THREAD_QUESTION,
     (_THREAD_QUESTION.platform == bindparam(_platform, type_=Question.platform.type))
     & (_THREAD_QUESTION.platform_channel_id == bindparam(_channel, type_=Question.platform_channel_id.type))
