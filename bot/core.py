@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
@@ -34,7 +34,7 @@ from bot.events import (
     PostEdited,
     ReactionAdded,
 )
-from bot.hooks import KindSql, applies, kinds_of, reads_of
+from bot.hooks import KindSql, RowAlong, applies, kinds_of, reads_of, thread_reads_of
 from bot.members import (
     claim_params,
     ensure_role,
@@ -42,6 +42,7 @@ from bot.members import (
     member_query,
     member_with_roles,
     roles_by_space,
+    thread_along_params,
 )
 from bot.outbound import Outbound
 from bot.own_sends import OwnSends
@@ -73,6 +74,16 @@ def _store_statement(dialect: str) -> Any:
 _FIND_POST = select(Post).where(Post.platform == bindparam("find_platform"),
                                 Post.platform_channel_id == bindparam("find_channel"),
                                 Post.platform_post_id == bindparam("find_post"))
+
+# A reaction's post, read with the member when its channel is in memory (one round trip less per reaction).
+_REACTED = aliased(Post, name="reacted_post")
+_REACTED_ALONG = RowAlong("core_reacted_post", _REACTED, (_REACTED.platform == bindparam("reacted_platform"))
+                          & (_REACTED.platform_channel_id == bindparam("reacted_channel"))
+                          & (_REACTED.platform_post_id == bindparam("reacted_post")))
+
+# Rows riding with the member read: the name of that kind of event in the query's cache key, the rows,
+# and the values naming them for this event.
+Along = tuple[str, tuple[RowAlong, ...], dict[str, str]]
 
 CONFLICT_RETRIES = 3  # an event whose transaction met a concurrent insert is run again (nothing was committed)
 
@@ -110,6 +121,7 @@ class Core:
         self._referentials: dict[str, Any] | None = None
         self.config_rows = ConfigRows()  # channels and spaces; never people, roles or permissions
         self._post_reads = reads_of(registry.post_observers)  # read with the member on every post
+        self._thread_reads = thread_reads_of(registry.post_observers)  # and on every reply, its thread's rows
         self._post_kinds = kinds_of(registry.post_observers)  # a new post's kind, given by its INSERT
         self._kind_statements: dict[int, tuple[Any, Any]] = {}  # by id(kind expression): (it, its INSERT)
         self._space_configs: dict[str, tuple[Any, SpaceConfig]] = {}  # by space id: (its settings, parsed)
@@ -241,6 +253,8 @@ class Core:
                 event.channel.platform, event.channel.id)
         if isinstance(event, CommandInvoked):
             return not event.is_direct and self.config_rows.in_memory(event.channel.platform, event.channel.id)
+        if isinstance(event, ReactionAdded):  # _on_reaction reads its post with the member then
+            return self.config_rows.in_memory(event.message.channel.platform, event.message.channel.id)
         return False
 
     async def _handle_in_zone(self, session: AsyncSession, event: CoreEvent) -> bool:
@@ -252,7 +266,7 @@ class Core:
         if isinstance(event, PostCreated):
             await self._on_post(session, event, event.at or now, claim)
         elif isinstance(event, ReactionAdded):
-            await self._on_reaction(session, event, now)
+            await self._on_reaction(session, event, now, claim)
         elif isinstance(event, CommandInvoked):
             await self._on_command(session, event, now, claim)
         elif isinstance(event, PostEdited | PostDeleted):
@@ -308,9 +322,13 @@ class Core:
         space_hint: str | None = None,
         for_post: bool = False,
         claim: dict[str, Any] | None = None,
+        along: Along | None = None,
+        known_only: bool = False,
     ) -> Context | None:
         """`claim`: the event's claim, to send with the member read (`_claim_rides` said it can: the
-        channel and its space are in memory, so the member read is the first statement)."""
+        channel and its space are in memory, so the member read is the first statement). `along`: rows to
+        read with the member (in `ctx.read_along` by label) when the channel is mapped. `known_only`: None
+        for a member not stored yet, nothing written (the caller goes its own way)."""
         channel_row = None if is_direct else await self._channel(session, channel)
         if claim is not None and channel_row is None:  # cannot be (in_memory said so); never lose the claim
             await self._claim(session, claim["claim_platform"], claim["claim_event_id"], claim["claim_at"])
@@ -329,15 +347,20 @@ class Core:
         if channel_row is not None:
             space = await self.config_rows.space(session, channel_row.space_id)
             # Member and roles in one round trip; roles are read in every event's transaction, never cached.
-            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None)
+            key = ("member query", channel_row.space_id, for_post and space is not None, claim is not None,
+                   along[0] if along else "")
             query = self.config_rows.derived.get(key)
             if query is None:  # built once per space (its read-alongs depend on its referential), then reused
-                along: dict[str, Any] = {}
+                reads: dict[str, Any] = {}
                 if key[2]:
                     for read in self._post_reads:
-                        along.update(read(space))
-                query = self.config_rows.derived[key] = member_query(channel_row.space_id, along, key[3])
-            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim)
+                        reads.update(read(space))
+                query = self.config_rows.derived[key] = member_query(
+                    channel_row.space_id, reads, key[3], along[1] if along else ())
+            acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim,
+                                             along[2] if along else None, create=not known_only)
+            if acting is None:
+                return None
             member, roles, awaits_info, read_along = acting.member, acting.roles, acting.awaits_info, acting.read_along
         else:
             member = await get_or_create_member(session, user, now)
@@ -365,7 +388,8 @@ class Core:
         if thread is None and not event.is_direct:
             thread = ThreadRef(event.channel, event.message.id)
         ctx = await self._context(session, now, event.author, event.channel, event.is_direct, thread,
-                                  space_hint=event.space_hint, for_post=True, claim=claim)
+                                  space_hint=event.space_hint, for_post=True, claim=claim,
+                                  along=self._reply_along(event))
         if ctx is None:
             return
         parsed = self.parser.parse(event.text, is_direct=event.is_direct)
@@ -387,6 +411,13 @@ class Core:
         if post.kind == "command":  # a command inside a message that its handler did not take as one
             post.kind = "post"
         await self._run_observers(ctx, event, chosen)
+
+    def _reply_along(self, event: PostCreated) -> Along | None:
+        """A reply's thread rows the post observers asked for (`reads_thread_along`)."""
+        if event.thread is None or not self._thread_reads:
+            return None
+        thread = event.thread
+        return "reply", self._thread_reads, thread_along_params(thread.channel.platform, thread.channel.id, thread.id)
 
     async def _store_post(self, session: AsyncSession, ctx: Context, event: PostCreated, thread: ThreadRef | None,
                           is_command: bool, now: datetime, kind: KindSql | None = None) -> Post | None:
@@ -515,25 +546,43 @@ class Core:
 
         await self._run_command(ctx, ParsedCommand(name, event.args, split_args(event.args), True), event.event_id)
 
-    async def _on_reaction(self, session: AsyncSession, event: ReactionAdded, now: datetime) -> None:
-        post = await self._find_post(session, event.message.channel, event.message.id)
+    async def _on_reaction(self, session: AsyncSession, event: ReactionAdded, now: datetime,
+                           claim: dict[str, Any] | None = None) -> None:
+        channel = event.message.channel
+        ctx: Context | None = None
+        if self.config_rows.in_memory(channel.platform, channel.id):
+            # The reacted post rides with the member read (and the claim, on PostgreSQL: _claim_rides);
+            # the thread is the post's, set once it is known. A new member: the usual path below.
+            ctx = await self._context(session, now, event.user, channel, False, None, claim=claim, known_only=True,
+                                      along=("reaction", (_REACTED_ALONG,), {
+                                          "reacted_platform": channel.platform, "reacted_channel": channel.id,
+                                          "reacted_post": event.message.id}))
+            claim = None  # sent, whatever the member read found
+            found = ctx.read_along.get(_REACTED_ALONG.label) if ctx is not None else None
+            post = found[0] if found is not None else await self._find_post(session, channel, event.message.id)
+            if post is not None and post.is_direct:  # a direct post in a mapped channel: its own context
+                ctx = None
+        else:
+            post = await self._find_post(session, channel, event.message.id)
         bot_message = None if post is not None else await self._bot_message(session, event.message)
         if post is None and bot_message is None:
             log.debug("event %s:%s reacts to message %s, which was never stored; ignored",
                       event.user.platform, event.event_id, event.message.id)
             return
-        channel = event.message.channel
         if post is not None:
             thread = ThreadRef(channel, post.thread_root_id)
-            ctx = await self._context(session, now, event.user, channel, post.is_direct, thread,
-                                      space_hint=post.space_id)
+            if ctx is None:
+                ctx = await self._context(session, now, event.user, channel, post.is_direct, thread,
+                                          space_hint=post.space_id, claim=claim)
         else:
             # One of the bot's replies in a thread (e.g. the acknowledgement carrying FAQ suggestions).
             assert bot_message is not None
             thread = ThreadRef(channel, bot_message.payload["thread"]["id"])
-            ctx = await self._context(session, now, event.user, channel, False, thread)
+            if ctx is None:
+                ctx = await self._context(session, now, event.user, channel, False, thread, claim=claim)
         if ctx is None:
             return
+        ctx.thread = thread
         ctx.post = post
         ctx.bot_template = bot_message.template if bot_message is not None else ""
         failed = []

@@ -72,6 +72,41 @@ def reads_of(observers: list[Any]) -> list[ReadAlong]:
     return [read for read in (getattr(o, _READS_ATTRIBUTE, None) for o in observers) if read is not None]
 
 
+_THREAD_ROW_ATTRIBUTE = "__ticebot_thread_row_along__"
+
+# The bound parameters naming the thread of a reply's RowAlong: the core gives them per reply.
+THREAD_PARAMS = ("along_thread_platform", "along_thread_channel", "along_thread_id")
+
+
+@dataclass(frozen=True)
+class RowAlong:
+    """A row read with the member, in the same query (one round trip less, issue 17): `entity` (an
+    alias, so two of them never clash) outer-joined on `onclause`, which names the row by bound
+    parameters the core gives per event (a reply's thread: THREAD_PARAMS), and `extras`, labelled
+    columns computed on that row. Read in the event's own transaction by the ORM (the object is loaded
+    into the session like any other, its changes flushed as UPDATEs), never cached. A post observer
+    declares one for a reply's thread (`reads_thread_along`) and finds `(row or None, *extras)` in
+    `ctx.read_along[label]`, or no entry when it was not read (a new member, a replayed step): then
+    it reads for itself."""
+
+    label: str
+    entity: Any
+    onclause: Any
+    extras: tuple[Any, ...] = ()
+
+
+def reads_thread_along(along: RowAlong) -> Callable[[Any], Any]:
+    def describe(fn: Any) -> Any:
+        setattr(fn, _THREAD_ROW_ATTRIBUTE, along)
+        return fn
+
+    return describe
+
+
+def thread_reads_of(observers: list[Any]) -> tuple[RowAlong, ...]:
+    return tuple(a for a in (getattr(o, _THREAD_ROW_ATTRIBUTE, None) for o in observers) if a is not None)
+
+
 _KIND_ATTRIBUTE = "__ticebot_kind_at_insert__"
 
 # The kind an observer will give a new post, as a SQL expression evaluated by the post's own INSERT

@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Declaration, Member, ProcessedEvent, Role
+from bot.hooks import THREAD_PARAMS, RowAlong
 from bot.refs import UserRef
 
 VALIDATOR_ROLES = ("tutor", "trainer", "coordinator")
@@ -93,11 +94,28 @@ def claim_params(platform: str, event_id: str, at: datetime) -> dict[str, Any]:
     return {"claim_platform": platform, "claim_event_id": event_id, "claim_at": at}
 
 
-def member_query(space_id: str, along: dict[str, Any] | None = None,
-                 claims: bool = False) -> tuple[Select[Any], tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """`member_with_roles`' statement for a space, and what rides along in each of its rows: the scalar
+    read-alongs' labels, then the joined rows (`bot.hooks.RowAlong`; a reply's thread is named by
+    `thread_along_params`)."""
+
+    statement: Select[Any]
+    labels: tuple[str, ...]
+    rows: tuple[RowAlong, ...] = ()
+
+
+def thread_along_params(platform: str, channel_id: str, root_id: str) -> dict[str, str]:
+    """The bound values naming the thread of a reply's rows along (`bot.hooks.THREAD_PARAMS`)."""
+    return dict(zip(THREAD_PARAMS, (platform, channel_id, root_id), strict=True))
+
+
+def member_query(space_id: str, along: dict[str, Any] | None = None, claims: bool = False,
+                 rows: tuple[RowAlong, ...] = ()) -> MemberQuery:
     """The statement of `member_with_roles` for a space (built once per space and reused: the user is a
     bound parameter), and the labels of the read-alongs it carries. `claims`: it also inserts the
-    event's processed row (`claim_params`), one round trip for both."""
+    event's processed row (`claim_params`), one round trip for both. `rows`: rows outer-joined to
+    it, named by bound values (the statement stays one per space and kind of event)."""
     awaits = (select(Declaration.id)
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
@@ -107,29 +125,41 @@ def member_query(space_id: str, along: dict[str, Any] | None = None,
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == bindparam("user_platform"), Member.platform_user_id == bindparam("user_id"))
     )
+    for joined in rows:  # not correlated with the member: one row or NULLs, by its own index
+        statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(joined.entity, *joined.extras)
     if claims:
         statement = statement.add_cte(_CLAIM_CTE)
-    return statement, labels
+    return MemberQuery(statement, labels, rows)
 
 
 async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
-                            query: tuple[Select[Any], tuple[str, ...]] | None = None,
-                            claim: dict[str, Any] | None = None) -> Acting:
+                            query: MemberQuery | None = None, claim: dict[str, Any] | None = None,
+                            row_params: dict[str, str] | None = None, create: bool = True) -> Acting | None:
     """The member (created if new), their roles in `space_id` and whether one of their declarations
     awaits their answer, read together in one query (never cached: they change while the bot runs).
     `query`: `member_query(space_id, …)` built beforehand, with its read-alongs (not read for a new member);
-    `claim`: its `claim_params` when the query was built with `claims=True`."""
-    statement, labels = query or member_query(space_id)
-    params = {"user_platform": user.platform, "user_id": user.id, **(claim or {})}
-    rows = (await session.execute(statement, params)).all()
+    `claim`: its `claim_params` when the query was built with `claims=True`; `row_params`: the
+    values naming its rows along (`thread_along_params` for a reply's thread). `create=False`: None
+    for a member not stored yet (the caller then takes its own path, which creates them if it must)."""
+    query = query or member_query(space_id)
+    params = {"user_platform": user.platform, "user_id": user.id, **(claim or {}), **(row_params or {})}
+    rows = (await session.execute(query.statement, params)).all()
     if not rows:  # a new member: no roles and no declarations yet
+        if not create:
+            return None
         return Acting(await get_or_create_member(session, user, now), set(), False, {})
     member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display
-    return Acting(member, {row[1] for row in rows if row[1] is not None}, bool(rows[0][2]),
-                  {label: rows[0][3 + i] for i, label in enumerate(labels)})
+    first = rows[0]
+    read_along: dict[str, Any] = {label: first[3 + i] for i, label in enumerate(query.labels)}
+    at = 3 + len(query.labels)
+    for joined in query.rows:
+        width = 1 + len(joined.extras)
+        read_along[joined.label] = tuple(first[at:at + width])
+        at += width
+    return Acting(member, {row[1] for row in rows if row[1] is not None}, bool(first[2]), read_along)
 
 
 def user_ref(member: Member) -> UserRef:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import String, bindparam, case, literal_column, select
+from sqlalchemy.orm import aliased
 
 from bot.context import Context
 from bot.db.bulk_insert import insert_rows, take_new
 from bot.db.models import Member, Post, Question, ScheduledStep
 from bot.events import PostCreated, ReactionAdded
-from bot.hooks import KindSql, kind_at_insert, only_when
+from bot.hooks import THREAD_PARAMS, KindSql, RowAlong, kind_at_insert, only_when, reads_thread_along
 from bot.members import user_ref
 from bot.sos.assignments import settle_answered
 from bot.sos.chatter import is_chatter, looks_like_question
@@ -95,6 +96,31 @@ _IN_QUESTION_THREAD = case((select(Question.id).where(
 _AS_QUESTION = KindSql(literal_column("'question'", String), {}, undo="post")
 
 
+# A reply's thread question and whether a follow-up step of it is armed, read with the member (the
+# question_in_thread_with_pending query, riding in the member read's round trip): one statement less
+# per reply. The question is an ORM load like any other; its changes are flushed as UPDATEs.
+_THREAD_QUESTION = aliased(Question, name="thread_question")
+_platform, _channel, _root = THREAD_PARAMS
+QUESTION_ALONG = RowAlong(
+    "sos_thread_question", _THREAD_QUESTION,
+    (_THREAD_QUESTION.platform == bindparam(_platform, type_=Question.platform.type))
+    & (_THREAD_QUESTION.platform_channel_id == bindparam(_channel, type_=Question.platform_channel_id.type))
+    & (_THREAD_QUESTION.thread_root_id == bindparam(_root, type_=Question.thread_root_id.type)),
+    (select(ScheduledStep.id)
+     .where(ScheduledStep.question_id == _THREAD_QUESTION.id, ScheduledStep.state == "pending",
+            ScheduledStep.kind == "sos.next_reply")
+     .exists().label("sos_follow_up_armed"),))
+
+# A reply whose thread question was read with the member: its kind is known before the INSERT.
+_AS_ANSWER = KindSql(literal_column("'answer'", String), {})
+
+
+def _question_read_along(ctx: Context) -> tuple[Question | None, bool] | None:
+    """The thread's question and whether a follow-up is armed, when they were read with the member."""
+    found = ctx.read_along.get(QUESTION_ALONG.label)
+    return None if found is None else (found[0], bool(found[1]))
+
+
 def opens_question(ctx: Context, event: PostCreated) -> bool:
     """A top-level post in the SOS channel is a question, unless it is staff news or small talk."""
     return (event.thread is None and ctx.channel_kind == "sos" and not ctx.has_role("trainer", "coordinator")
@@ -108,11 +134,15 @@ def sos_kind(ctx: Context, event: PostCreated) -> KindSql | None:
         return None
     if event.thread is None:
         return _AS_QUESTION if opens_question(ctx, event) else None
+    known = _question_read_along(ctx)
+    if known is not None:
+        return _AS_ANSWER if known[0] is not None else None
     return KindSql(_IN_QUESTION_THREAD, {"kind_thread_platform": event.thread.channel.platform,
                                          "kind_thread_channel": event.thread.channel.id,
                                          "kind_thread_id": event.thread.id})
 
 
+@reads_thread_along(QUESTION_ALONG)
 @kind_at_insert(sos_kind)
 @only_when(lambda ctx, event: ctx.space is not None and not ctx.is_direct and ctx.post is not None
            and (event.thread is not None or ctx.channel_kind == "sos"))
@@ -123,7 +153,9 @@ async def sos_on_post(ctx: Context, event: PostCreated) -> None:
         if opens_question(ctx, event):
             await open_question(ctx, title=event.title)
         return
-    question, follow_up_armed = await question_in_thread_with_pending(ctx.session, event.thread, ("sos.next_reply",))
+    known = _question_read_along(ctx)
+    question, follow_up_armed = known or await question_in_thread_with_pending(ctx.session, event.thread,
+                                                                               ("sos.next_reply",))
     if question is None:
         return
     ctx.post.kind = "answer"

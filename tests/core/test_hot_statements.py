@@ -32,9 +32,11 @@ async def test_posts_are_claimed_once_and_replies_in_question_threads_are_answer
         # the same message under another event id: not stored twice
         assert await app.submit(reply("e4", "bob", "Essaie le partage de lien.", root="q1", msg="r1")) is True
         assert await _kinds(app) == {"q1": "question", "r1": "answer", "r2": "post"}
-        # one INSERT built per kind expression (a new question's, the replies' whatever their thread):
-        # reused, not rebuilt per post
-        assert len(app.core._kind_statements) == 2
+        assert await app.submit(reply("e5", "bob", "Ou alors par mail.", root="q1", msg="r3")) is True
+        assert await app.submit(reply("e6", "carol", "Moi aussi.", root="q1", msg="r4")) is True
+        # one INSERT built per kind expression (a new question's, an answer whose question was read with
+        # the member, a new member's reply whose thread was not): reused, not rebuilt per post
+        assert len(app.core._kind_statements) == 3
     finally:
         await app.close()
 
@@ -82,5 +84,25 @@ async def test_the_claim_comes_first_and_a_replayed_event_changes_nothing(databa
         assert await _kinds(app) == {"q0": "question", "q1": "question"}
         assert len(adapter.sent) > replies  # the newcomer's /aide was answered
         assert await app.submit(CommandInvoked("e3", user("newcomer"), SOS, "aide")) is False
+    finally:
+        await app.close()
+
+
+async def test_member_reads_with_rows_along_are_built_once_and_cacheable(database_url: str) -> None:
+    """A reply's question and a reaction's post ride in the member read: one statement per space and
+    kind of event, whose values are bound (SQLAlchemy caches its compiled form)."""
+    from core_support import react
+
+    app, _adapter, _clock = await make_app(database_url)
+    try:
+        assert await app.submit(question("e1", msg="q1")) is True
+        for i in range(3):
+            assert await app.submit(reply(f"r{i}", "bob", f"Piste numéro {i}.", msg=f"m{i}")) is True
+            assert await app.submit(react(f"x{i}", "alice", f"m{i}", "👍")) is True
+        built = {key: query for key, query in app.core.config_rows.derived.items() if key[0] == "member query"}
+        assert {key[4] for key in built} >= {"reply", "reaction"}
+        assert len(built) <= 4  # posts and replies, reactions; with and without the claim riding
+        for query in built.values():
+            assert query.statement._generate_cache_key() is not None
     finally:
         await app.close()
