@@ -244,10 +244,9 @@ class Core:
         return handled
 
     def _claim_rides(self, event: CoreEvent) -> bool:
-        """Whether the event's claim can ride with the member read (PostgreSQL): that read is then the
-        event's first statement, nothing before it sending SQL (channel and space held in memory)."""
-        if not self.db.is_postgres:
-            return False
+        """Whether the event's claim can ride with the member read (a CTE on PostgreSQL, the same trip on
+        SQLite: bot/db/claim_ride.py): that read is then the event's first statement, nothing before it
+        sending SQL (channel and space held in memory)."""
         if isinstance(event, PostCreated):
             return not event.author_is_bot and not event.is_direct and self.config_rows.in_memory(
                 event.channel.platform, event.channel.id)
@@ -356,7 +355,7 @@ class Core:
                     for read in self._post_reads:
                         reads.update(read(space))
                 query = self.config_rows.derived[key] = member_query(
-                    channel_row.space_id, reads, key[3], along[1] if along else ())
+                    channel_row.space_id, reads, key[3] and self.db.is_postgres, along[1] if along else ())
             acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim,
                                              along[2] if along else None, create=not known_only)
             if acting is None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.claim_ride import send_claim_with_next
 from bot.db.models import Declaration, Member, ProcessedEvent, Role
 from bot.hooks import THREAD_PARAMS, RowAlong
 from bot.refs import UserRef
@@ -81,8 +82,9 @@ class Acting:
 
 _PROCESSED = ProcessedEvent.__table__
 # The event's claim as a data-modifying CTE of the member read (PostgreSQL only; SQLite has no DML in
-# WITH): PostgreSQL runs it to completion whatever the SELECT returns, and a duplicate event id fails
-# the whole statement with the same unique violation as the claim's own INSERT.
+# WITH, the claim rides in the read's trip there: bot/db/claim_ride.py): PostgreSQL runs it to completion
+# whatever the SELECT returns, and a duplicate event id fails the whole statement with the same unique
+# violation as the claim's own INSERT.
 _CLAIM_CTE = _PROCESSED.insert().values(
     platform=bindparam("claim_platform", type_=_PROCESSED.c.platform.type),
     event_id=bindparam("claim_event_id", type_=_PROCESSED.c.event_id.type),
@@ -98,11 +100,12 @@ def claim_params(platform: str, event_id: str, at: datetime) -> dict[str, Any]:
 class MemberQuery:
     """`member_with_roles`' statement for a space, and what rides along in each of its rows: the scalar
     read-alongs' labels, then the joined rows (`bot.hooks.RowAlong`; a reply's thread is named by
-    `thread_along_params`)."""
+    `thread_along_params`). `claims`: the statement inserts the event's claim (a CTE)."""
 
     statement: Select[Any]
     labels: tuple[str, ...]
     rows: tuple[RowAlong, ...] = ()
+    claims: bool = False
 
 
 def thread_along_params(platform: str, channel_id: str, root_id: str) -> dict[str, str]:
@@ -129,7 +132,7 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
         statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(joined.entity, *joined.extras)
     if claims:
         statement = statement.add_cte(_CLAIM_CTE)
-    return MemberQuery(statement, labels, rows)
+    return MemberQuery(statement, labels, rows, claims)
 
 
 async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
@@ -138,11 +141,16 @@ async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
     """The member (created if new), their roles in `space_id` and whether one of their declarations
     awaits their answer, read together in one query (never cached: they change while the bot runs).
     `query`: `member_query(space_id, …)` built beforehand, with its read-alongs (not read for a new member);
-    `claim`: its `claim_params` when the query was built with `claims=True`; `row_params`: the
+    `claim`: the event's `claim_params`, inserted by the query's CTE when it was built with
+    `claims=True`, else sent right before it in the same trip (SQLite); `row_params`: the
     values naming its rows along (`thread_along_params` for a reply's thread). `create=False`: None
     for a member not stored yet (the caller then takes its own path, which creates them if it must)."""
     query = query or member_query(space_id)
-    params = {"user_platform": user.platform, "user_id": user.id, **(claim or {}), **(row_params or {})}
+    params = {"user_platform": user.platform, "user_id": user.id, **(row_params or {})}
+    if claim is not None and query.claims:
+        params.update(claim)
+    elif claim is not None:
+        await _claim_before(session, claim)
     rows = (await session.execute(query.statement, params)).all()
     if not rows:  # a new member: no roles and no declarations yet
         if not create:
@@ -160,6 +168,14 @@ async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
         read_along[joined.label] = tuple(first[at:at + width])
         at += width
     return Acting(member, {row[1] for row in rows if row[1] is not None}, bool(first[2]), read_along)
+
+
+async def _claim_before(session: AsyncSession, claim: dict[str, Any]) -> None:
+    """The claim, in the same trip as the statement that follows (or alone without the one-trip driver)."""
+    values = (claim["claim_platform"], claim["claim_event_id"], claim["claim_at"])
+    if not await send_claim_with_next(session, *values):
+        await session.execute(_PROCESSED.insert(), dict(zip(("platform", "event_id", "processed_at"), values,
+                                                            strict=True)))
 
 
 def user_ref(member: Member) -> UserRef:

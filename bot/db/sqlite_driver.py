@@ -12,6 +12,11 @@ same connection, just without a hand-off of their own. A savepoint is still take
 it guards, so a ROLLBACK TO it undoes exactly what it did; a failure of the control statement itself
 surfaces on the statement it travels with, inside the same transaction.
 
+`send_with_next` puts an INSERT whose result nobody reads (the event's claim) in the same trip, right
+before the statement its caller executes next: SQLite has no INSERT inside WITH, so this is how the claim
+rides with the member read as PostgreSQL's CTE does. A failure of it (a duplicate event) is raised as
+that next statement's error, before that statement runs.
+
 Installed per connection (`adopt`, from the engine's "connect" listener), not by patching the library;
 server-side cursors keep the stock path. If aiosqlite's internals change shape, `adopt` leaves the
 connection as it is (stock behaviour, only slower).
@@ -24,7 +29,10 @@ from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 
-_DEFERRED = "_ticebot_deferred"  # control statements waiting for the next trip, on the aiosqlite connection
+_DEFERRED = "_ticebot_deferred"  # statements waiting for the next trip, on the aiosqlite connection
+
+# A control statement (str), or a statement with its parameters (`send_with_next`).
+Waiting = str | tuple[str, tuple[Any, ...]]
 
 
 def _deferrable(operation: Any, parameters: Any) -> bool:
@@ -33,7 +41,7 @@ def _deferrable(operation: Any, parameters: Any) -> bool:
     return operation in ("BEGIN IMMEDIATE", "BEGIN") or operation.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
 
 
-def _take_deferred(aio: Any) -> tuple[str, ...]:
+def _take_deferred(aio: Any) -> tuple[Waiting, ...]:
     waiting = getattr(aio, _DEFERRED)
     if not waiting:
         return ()
@@ -42,13 +50,20 @@ def _take_deferred(aio: Any) -> tuple[str, ...]:
     return out
 
 
-def _run(conn: Any, before: tuple[str, ...], operation: str, parameters: Any,
+def _send_waiting(cursor: Any, before: tuple[Waiting, ...]) -> None:
+    for waiting in before:
+        if isinstance(waiting, str):
+            cursor.execute(waiting)
+        else:
+            cursor.execute(*waiting)
+
+
+def _run(conn: Any, before: tuple[Waiting, ...], operation: str, parameters: Any,
          many: bool) -> tuple[Any, list[Any] | None, Any, int]:
     """In aiosqlite's thread: what the stock adapter does in three or four trips."""
     cursor = conn.cursor()
     try:
-        for control in before:
-            cursor.execute(control)
+        _send_waiting(cursor, before)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -93,9 +108,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._one_trip(operation, seq_of_parameters, True)
 
 
-def _commit(conn: Any, before: tuple[str, ...]) -> None:
-    for control in before:
-        conn.execute(control)
+def _commit(conn: Any, before: tuple[Waiting, ...]) -> None:
+    _send_waiting(conn, before)
     conn.commit()
 
 
@@ -137,9 +151,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().close()
 
 
-def _run_controls(conn: Any, before: tuple[str, ...]) -> None:
-    for control in before:
-        conn.execute(control)
+def _run_controls(conn: Any, before: tuple[Waiting, ...]) -> None:
+    _send_waiting(conn, before)
 
 
 def adopt(dbapi_connection: Any) -> bool:
@@ -151,4 +164,13 @@ def adopt(dbapi_connection: Any) -> bool:
         return False
     setattr(aio, _DEFERRED, [])
     dbapi_connection.__class__ = OneTripConnection
+    return True
+
+
+def send_with_next(dbapi_connection: Any, operation: str, parameters: tuple[Any, ...]) -> bool:
+    """Queue `operation` to run first in the connection's next trip; False (nothing queued) when the
+    connection is not a one-trip one: the caller then executes it itself."""
+    if not isinstance(dbapi_connection, OneTripConnection):
+        return False
+    getattr(dbapi_connection._connection, _DEFERRED).append((operation, parameters))
     return True

@@ -58,8 +58,9 @@ async def _count(app, model) -> int:  # type: ignore[no-untyped-def]
 
 
 async def test_the_claim_comes_first_and_a_replayed_event_changes_nothing(database_url: str) -> None:
-    """On PostgreSQL the claim rides with the member read (one statement); on both databases it is the
-    event's first statement and a second delivery of the event id, post or command, is refused whole."""
+    """The claim rides with the member read: on PostgreSQL one statement (a CTE), on SQLite the same trip
+    (sent by the driver right before it, not through SQLAlchemy: tests/core/test_claim_ride.py); on both
+    it runs first, and a second delivery of the event id, post or command, is refused whole."""
     app, adapter, _clock = await make_app(database_url)
     try:
         assert await app.submit(question("warm", msg="q0")) is True  # channel and space now held in memory
@@ -72,7 +73,9 @@ async def test_the_claim_comes_first_and_a_replayed_event_changes_nothing(databa
             assert first == ["WITH"]
             assert sum("processed_events" in s for s, _ in sql.statements) == 2  # no INSERT besides the CTE
         else:
-            assert first == ["INSERT"] and "processed_events" in sql.statements[1][0]
+            assert first == ["SELECT"] and "FROM members" in sql.statements[1][0]
+            assert not [s for s, _ in sql.statements if "processed_events" in s]
+        assert await _count(app, ProcessedEvent) == 3
         await app.run_once()
         replies = len(adapter.sent)
         assert await app.submit(question("e1", msg="q9")) is False
