@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +53,33 @@ def action_kind(action: A.CoreAction) -> str:
     return _NAMES[type(action)]
 
 
+_ATOMS = (str, int, float, type(None))  # bool is an int
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # by dataclass: its fields' names, in order
+
+
+def _plain(value: Any) -> Any:
+    """What `dataclasses.asdict` makes of a value, without its deep copies of strings and numbers
+    (actions hold only those, refs and tuples of them): every reply and label is queued through here."""
+    if isinstance(value, _ATOMS):
+        return value
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if type(value) in (tuple, list):
+        return type(value)(_plain(v) for v in value)
+    return asdict(_Boxed(value))["value"]  # anything else exactly as asdict has it
+
+
+@dataclass(frozen=True)
+class _Boxed:
+    value: Any
+
+
 def action_to_payload(action: A.CoreAction) -> dict[str, Any]:
-    return asdict(action)
+    """The action as `dataclasses.asdict` gives it (the payload's JSON)."""
+    return _plain(action)  # type: ignore[no-any-return]
 
 
 def _ref(data: dict[str, Any], key: str, cls: type) -> Any:

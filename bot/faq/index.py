@@ -157,9 +157,10 @@ class FaqIndex:
         query = self.vectoriser.vector(expand(text))
         if not len(query):
             return []
-        column = self.vectoriser.stack([query]).T
+        dense = np.zeros(self.vectoriser.n_features, dtype=np.float32)
+        dense[query.indices] = query.values
         return [Hit(self.docs[row], score) for row, score in
-                self.matrix.top(column, query.indices, query.values, threshold, limit, exclude)]
+                self.matrix.top(dense, query.indices, query.values, threshold, limit, exclude)]
 
 
 def _rows(vectoriser: TextVectoriser, matrix: sparse.csr_matrix, docs: Sequence[FaqDoc]) -> DocRows:

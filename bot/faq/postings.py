@@ -157,21 +157,30 @@ class DocRows:
         rest = self.tail[n - offset:]
         return DocRows(merged.base, rest if rest.shape[0] else None, self.question_ids, self.curated)
 
-    def _scored(self, column: sparse.spmatrix, rows: np.ndarray) -> np.ndarray:
-        """The scores of these rows (sorted), as the product of every row with the query gives them."""
+    def _scored(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The scores of these rows (sorted), as the product of every row with the query gives them.
+
+        `query` is dense: a sparse matrix times a dense vector adds each row's products in the row's
+        order, as the sparse product of the rows with the query's column does (the same float32 sums:
+        tests/faq/test_faq_search_equivalence.py), at a small share of its cost. Base and tail are
+        multiplied apart: a row's score depends on that row alone, so nothing is stacked or copied."""
         offset = self.base.rows.shape[0]
         split = int(np.searchsorted(rows, offset))
-        whole = split == offset and (not split or rows[split - 1] == offset - 1)  # sorted, unique: all of them
-        parts = [self.base.rows if whole else self.base.rows[rows[:split]]] if split else []
+        parts = []
+        if split:
+            whole = split == offset and rows[split - 1] == offset - 1  # sorted, unique: all of them
+            parts.append(self.base.rows if whole else self.base.rows[rows[:split]])
         if split < len(rows):
             assert self.tail is not None
-            parts.append(self.tail[rows[split:] - offset])
+            in_tail = rows[split:] - offset
+            whole = len(in_tail) == self.tail.shape[0]  # sorted, unique, all below its length: all of them
+            parts.append(self.tail if whole else self.tail[in_tail])
         if not parts:
             return np.zeros(0, dtype=np.float32)
-        picked = parts[0] if len(parts) == 1 else sparse.vstack(parts).tocsr()
-        return np.asarray((picked @ column).todense()).ravel()
+        scores = [np.asarray(part @ query, dtype=np.float32) for part in parts]
+        return scores[0] if len(scores) == 1 else np.concatenate(scores)
 
-    def top(self, column: sparse.spmatrix, indices: np.ndarray, values: np.ndarray, threshold: float,
+    def top(self, query: np.ndarray, indices: np.ndarray, values: np.ndarray, threshold: float,
             limit: int, exclude: frozenset[int]) -> list[tuple[int, float]]:
         """(row, score) of the best `limit` rows at or above `threshold`: curated first, then by
         score, then the latest question first — the order of a full scoring's sort.
@@ -184,13 +193,14 @@ class DocRows:
             offset = 0  # all rows in one product: fewer steps than the rounds at this size
         rows = np.concatenate([np.flatnonzero(self.curated[:offset]),
                                np.arange(offset, len(self), dtype=np.int64)]).astype(np.int64)
-        scores = self._scored(column, rows)
-        banned = np.fromiter(exclude, dtype=np.int64) if exclude else None
+        scores = self._scored(query, rows)
 
         def hits(bar: float) -> np.ndarray:
             keep = scores >= bar
-            if banned is not None:
-                keep &= ~np.isin(self.question_ids[rows], banned)
+            if exclude:  # one question or two (the one just asked): a comparison each, not np.isin's sort
+                ids = self.question_ids[rows]
+                for banned in exclude:
+                    keep &= ids != banned
             return keep
 
         for bar in [b for b in ROUNDS if b > threshold] + [threshold] if offset else []:
@@ -199,7 +209,7 @@ class DocRows:
             more = np.setdiff1d(self.base.candidates(indices, values, bar), rows, assume_unique=True)
             if len(more):
                 rows = np.concatenate([rows, more])
-                scores = np.concatenate([scores, self._scored(column, more)])
+                scores = np.concatenate([scores, self._scored(query, more)])
             if int(hits(bar).sum()) >= limit:
                 break
         keep = hits(threshold)

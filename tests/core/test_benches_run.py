@@ -22,6 +22,7 @@ BENCHES = {
     "tagging": (["bench/bench_tagging.py", "--posts", "300", "--corrections", "30"],
                 ['"bot_path"', '"bot_path_unseen_words"', '"keyword_baseline"']),
     "faq": (["bench/bench_faq.py", "--questions", "40", "--queries", "5"], ["baseline SELECT", "warm search"]),
+    "question_cpu": (["bench/question_cpu.py", "--events", "200"], ["question events: CPU mean", "index_for"]),
     "faq_growth": (["bench/bench_faq.py", "--growth", "300,2000", "--queries", "5"],
                    ["scoring every row (before)", "rows scored"]),
 }
