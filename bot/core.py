@@ -22,6 +22,7 @@ from bot.config import SpaceConfig
 from bot.config_rows import ChannelRow, ConfigRows
 from bot.context import Context, NotACommand, UserError
 from bot.db.database import Database
+from bot.db.direct import execute_direct
 from bot.db.insert_ignore import insert_ignore
 from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
 from bot.event_failures import CORE, GuardNeeded, handler_name, part_of, record, run_guarded, stack_only, unguarded
@@ -443,13 +444,14 @@ class Core:
         )
         dialect = "sqlite" if self.db.is_sqlite else "postgresql"
         if kind is None:
-            row = (await session.execute(_store_statement(dialect), values)).one_or_none()
+            rows = await execute_direct(session, _store_statement(dialect), values)
         else:  # the observer's kind expression is part of the statement, built once per expression
-            row = (await session.execute(self._kind_statement(dialect, kind.expression),
-                                         {**values, **kind.params})).one_or_none()
-        if row is None:
+            rows = await execute_direct(session, self._kind_statement(dialect, kind.expression),
+                                        {**values, **kind.params})
+        if not rows:
             return None
-        post = Post(id=row.id, **{**values, "kind": row.kind})
+        post_id, post_kind = rows[0]
+        post = Post(id=post_id, **{**values, "kind": post_kind})
         make_transient_to_detached(post)
         session.add(post)
         return post

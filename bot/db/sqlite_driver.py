@@ -144,11 +144,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def rollback(self) -> None:
         # Whatever waits (a BEGIN, a savepoint, its release) is void once the whole transaction rolls back.
         _take_deferred(self._connection)
+        if not _in_transaction(self._connection):
+            # The pool's reset after every ORM commit lands here: sqlite3 would do nothing in the thread
+            # (it rolls back only inside a transaction), so the trip there and back is all it would cost.
+            return
         super().rollback()
 
     def close(self) -> None:
         _take_deferred(self._connection)
         super().close()
+
+
+def _in_transaction(aio: Any) -> bool:
+    """Whether SQLite holds an open transaction on the connection; True when it cannot tell (closed or
+    unknown shape: the stock rollback then runs). Read from the loop thread while no trip is running on
+    this connection: every trip is awaited before the next statement, rollback included."""
+    try:
+        return bool(aio._conn.in_transaction)
+    except Exception:
+        return True
 
 
 def _run_controls(conn: Any, before: tuple[Waiting, ...]) -> None:
@@ -165,6 +179,16 @@ def adopt(dbapi_connection: Any) -> bool:
     setattr(aio, _DEFERRED, [])
     dbapi_connection.__class__ = OneTripConnection
     return True
+
+
+async def run_in_trip(dbapi_connection: OneTripConnection, operation: str, parameters: Any,
+                      many: bool) -> list[Any] | None:
+    """Run one statement in a trip of its own, awaited from the event loop (no greenlet): what the
+    cursor's `execute` does, for `bot.db.direct`. The rows it returns, or None."""
+    aio = dbapi_connection._connection
+    _description, rows, _lastrowid, _rowcount = await aio._execute(
+        _run, aio._conn, _take_deferred(aio), operation, parameters, many)
+    return rows
 
 
 def send_with_next(dbapi_connection: Any, operation: str, parameters: tuple[Any, ...]) -> bool:

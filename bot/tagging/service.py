@@ -24,13 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
+from bot.db.direct import execute_direct
 from bot.db.models import TAG_CORRECTIONS, Post, Space, Tag
 from bot.events import PostCreated
 from bot.hooks import only_when, reads_along
@@ -42,7 +43,11 @@ from bot.tagging.model import Tagger
 log = logging.getLogger(__name__)
 
 CORRECTING_ROLES = ("tutor", "trainer", "coordinator")
-_TAGS_INSERT = Tag.__table__.insert()  # a Core executemany, built once (the ORM's bulk path costs more CPU)
+_TAG_COLUMNS = ("post_id", "space_id", "referential_id", "referential_version", "code", "score", "source", "removed",
+                "created_at")
+# A Core executemany, built once with every column bound (bot/db/direct.py sends it past SQLAlchemy's
+# execution on SQLite; the ORM's bulk path costs more CPU still).
+_TAGS_INSERT = Tag.__table__.insert().values({c: bindparam(c, type_=Tag.__table__.c[c].type) for c in _TAG_COLUMNS})
 
 __all__ = ["CORRECTING_ROLES", "Corrections", "load_corrections", "tagger_for", "tag_post"]
 
@@ -156,7 +161,7 @@ async def tag_post(ctx: Context, post: Post, text: str,
                  created_at=ctx.now)
             for result in tagger.tag(text) if result.code not in existing]
     if rows:  # one executemany, no ORM objects: nothing reads these rows back in the event
-        await ctx.session.execute(_TAGS_INSERT, rows)
+        await execute_direct(ctx.session, _TAGS_INSERT, rows)
     return rows
 
 

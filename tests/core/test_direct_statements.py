@@ -1,0 +1,219 @@
+"""A post's INSERT and its tags go straight to SQLite's thread (bot/db/direct.py, issue 17): the rows are
+the ones SQLAlchemy's execution writes, errors are SQLAlchemy's, pending ORM rows go first, listeners see
+the statements, savepoints undo them; the pool's reset after a commit no longer takes a trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from core_support import make_app, question
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import sqlite_driver
+from bot.db.database import Database
+from bot.db.direct import execute_direct
+from bot.db.models import Member, Post, Space, Tag
+from bot.db.sql_capture import SqlCapture
+
+AT = datetime(2026, 10, 5, 8, 30, 15, 123456, tzinfo=UTC)
+_COLUMNS = ("post_id", "space_id", "referential_id", "referential_version", "code", "score", "source", "removed",
+            "created_at")
+TAGS = Tag.__table__.insert().values({c: bindparam(c, type_=Tag.__table__.c[c].type) for c in _COLUMNS})
+POST_ID = Post.__table__.insert().values(
+    {c: bindparam(c, type_=Post.__table__.c[c].type) for c in (
+        "space_id", "platform", "platform_channel_id", "platform_post_id", "thread_root_id", "author_id", "text",
+        "title", "is_direct", "kind", "created_at")}).returning(Post.__table__.c.id, Post.__table__.c.created_at)
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statement of each trip to SQLite's thread, and "ROLLBACK" for each rollback trip."""
+    seen: list[str] = []
+    run = sqlite_driver._run
+
+    def recording(conn: Any, before: tuple[Any, ...], operation: str, parameters: Any, many: bool) -> Any:
+        seen.append(operation)
+        return run(conn, before, operation, parameters, many)
+
+    monkeypatch.setattr(sqlite_driver, "_run", recording)
+    rollback = sqlite_driver.AsyncAdapt_aiosqlite_connection.rollback
+
+    def recording_rollback(self: Any) -> None:
+        seen.append("ROLLBACK")
+        rollback(self)
+
+    monkeypatch.setattr(sqlite_driver.AsyncAdapt_aiosqlite_connection, "rollback", recording_rollback)
+    return seen
+
+
+async def _with_post(db: Database) -> tuple[int, int]:
+    async with db.transaction() as s:
+        s.add(Space(id="demo", referential_id="c2i2e", language="fr", settings={}))
+        member = Member(platform="console", platform_user_id="alice", display_name="Alice", created_at=AT)
+        s.add(member)
+        await s.flush()
+        post = Post(space_id="demo", platform="console", platform_channel_id="sos", platform_post_id="m1",
+                    thread_root_id="m1", author_id=member.id, text="Mon TNI ne répond plus", title="", is_direct=False,
+                    kind="post", created_at=AT)
+        s.add(post)
+        await s.flush()
+        return member.id, post.id
+
+
+def _tag(post_id: int, code: str, score: float = 0.61803398875) -> dict[str, Any]:
+    return dict(post_id=post_id, space_id="demo", referential_id="c2i2e", referential_version="2011", code=code,
+                score=score, source="model", removed=False, created_at=AT)
+
+
+async def test_the_rows_are_the_ones_sqlalchemy_writes(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        async with db.transaction() as s:
+            await execute_direct(s, TAGS, [_tag(post_id, "B2-3"), _tag(post_id, "A1-2", 0.5)])
+            await s.execute(Tag.__table__.insert(), [_tag(post_id, "B3-1"), _tag(post_id, "A1-1", 0.5)])
+        async with db.transaction() as s:
+            stored = (await s.execute(text(
+                "SELECT code, score, removed, created_at, referential_version FROM tags ORDER BY id"))).all()
+        assert [row[0] for row in stored] == ["B2-3", "A1-2", "B3-1", "A1-1"]
+        direct, plain = stored[:2], stored[2:]
+        assert [row[1:] for row in direct] == [row[1:] for row in plain]  # same text, numbers and booleans
+        async with db.transaction() as s:
+            tags = (await s.execute(select(Tag).order_by(Tag.id))).scalars().all()
+        assert tags[0].created_at == AT and tags[0].removed is False and tags[0].score == pytest.approx(0.61803398875)
+    finally:
+        await db.dispose()
+
+
+async def test_returned_columns_go_through_their_types(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        member_id, _post = await _with_post(db)
+        async with db.transaction() as s:
+            rows = await execute_direct(s, POST_ID, dict(
+                space_id="demo", platform="console", platform_channel_id="sos", platform_post_id="m2",
+                thread_root_id="m2", author_id=member_id, text="Et le stylet ?", title="", is_direct=False,
+                kind="post", created_at=AT))
+        assert len(rows) == 1 and isinstance(rows[0][0], int)
+        assert rows[0][1] == AT and rows[0][1].tzinfo is UTC  # a datetime, as the ORM reads it, not SQLite's text
+    finally:
+        await db.dispose()
+
+
+async def test_a_missing_value_is_refused_not_stored_as_null(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        values = _tag(post_id, "B2-3")
+        del values["score"]
+        with pytest.raises(KeyError):
+            async with db.transaction() as s:
+                await execute_direct(s, TAGS, [values])
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 0
+    finally:
+        await db.dispose()
+
+
+async def test_a_duplicate_is_sqlalchemys_integrity_error_and_nothing_is_kept(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as s:
+                await execute_direct(s, TAGS, [_tag(post_id, "B2-3")])
+                await execute_direct(s, TAGS, [_tag(post_id, "B2-3")])  # (post_id, code) is unique
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 0
+    finally:
+        await db.dispose()
+
+
+async def test_pending_orm_rows_are_flushed_first(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        async with db.transaction() as s:
+            s.add(Space(id="autre", referential_id="crcn", language="fr", settings={}))  # not flushed yet
+            await execute_direct(s, TAGS, [{**_tag(post_id, "2.3"), "space_id": "autre"}])  # its foreign key
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT space_id FROM tags"))).scalar() == "autre"
+    finally:
+        await db.dispose()
+
+
+async def test_a_savepoint_undoes_a_direct_statement(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        async with db.transaction() as s:
+            await execute_direct(s, TAGS, [_tag(post_id, "A1-1")])
+            with pytest.raises(RuntimeError):
+                async with s.begin_nested():
+                    await execute_direct(s, TAGS, [_tag(post_id, "B2-3")])
+                    raise RuntimeError("a failing handler")
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT code FROM tags"))).scalars().all() == ["A1-1"]
+    finally:
+        await db.dispose()
+
+
+async def test_listeners_see_direct_statements(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        sql = SqlCapture(keep=True)
+        with sql.on(db.engine):
+            async with db.transaction() as s:
+                await execute_direct(s, TAGS, [_tag(post_id, "A1-1"), _tag(post_id, "A1-2")])
+        sent = [(st, params) for st, params in sql.statements if not st.startswith("BEGIN")]
+        assert len(sent) == 1
+        statement, parameters = sent[0]
+        assert statement.startswith("INSERT INTO tags") and len(parameters) == 2  # one executemany, two rows
+    finally:
+        await db.dispose()
+
+
+async def test_a_post_takes_no_trip_of_its_own_for_begin_nor_for_the_pools_reset(sqlite_url: str,
+                                                                                  trips: list[str]) -> None:
+    app, _adapter, _clock = await make_app(sqlite_url)
+    try:
+        assert await app.submit(question("warm", msg="q0")) is True
+        trips.clear()
+        assert await app.submit(question("e1", text="Le TNI a perdu son stylet, que faire ?", msg="q1")) is True
+        assert "ROLLBACK" not in trips  # a committed transaction: SQLite has nothing to roll back
+        assert not [op for op in trips if op.startswith(("BEGIN", "SAVEPOINT"))]  # they ride with the next statement
+        async with app.db.transaction() as s:
+            post = (await s.execute(select(Post).where(Post.platform_post_id == "q1"))).scalar_one()
+            codes = (await s.execute(select(Tag.code).where(Tag.post_id == post.id))).scalars().all()
+        assert post.kind == "question" and post.text.startswith("Le TNI")
+        assert codes  # tagged, through the direct executemany
+    finally:
+        await app.close()
+
+
+async def test_a_failed_transaction_still_rolls_back(sqlite_url: str, trips: list[str]) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        trips.clear()
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as s:
+                await execute_direct(s, TAGS, [_tag(post_id, "A1-1")])
+                raise RuntimeError("the event's handler failed")
+        assert "ROLLBACK" in trips
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 0
+    finally:
+        await db.dispose()
