@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bot.db.claim_ride import send_claim_with_next
+from bot.db.direct import execute_direct
 from bot.db.models import Declaration, Member, ProcessedEvent, Role
 from bot.hooks import THREAD_PARAMS, RowAlong
 from bot.refs import UserRef
@@ -106,6 +110,7 @@ class MemberQuery:
     labels: tuple[str, ...]
     rows: tuple[RowAlong, ...] = ()
     claims: bool = False
+    columns: bool = False  # the member comes as its table's columns (no rows along): built by `_attached`
 
 
 def thread_along_params(platform: str, channel_id: str, root_id: str) -> dict[str, str]:
@@ -123,8 +128,12 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
     labels = tuple(along or ())
+    # Without rows along, the member's columns rather than the entity: a Core statement, which the
+    # one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py) and `_attached` turns into the
+    # session's Member without the ORM's loading (about a third of an event's member read).
+    member = (Member,) if rows else _MEMBER_COLUMNS
     statement = (
-        select(Member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
+        select(*member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == bindparam("user_platform"), Member.platform_user_id == bindparam("user_id"))
     )
@@ -132,7 +141,28 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
         statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(joined.entity, *joined.extras)
     if claims:
         statement = statement.add_cte(_CLAIM_CTE)
-    return MemberQuery(statement, labels, rows, claims)
+    return MemberQuery(statement, labels, rows, claims, columns=not rows)
+
+
+_MEMBER_COLUMNS = tuple(Member.__table__.c)
+_MEMBER_KEYS = tuple(column.key for column in _MEMBER_COLUMNS)
+
+
+def _attached(session: AsyncSession, values: tuple[Any, ...]) -> Member:
+    """The session's Member for a row of its columns, as the ORM's loading gives it: the object the
+    session already holds for that id (its expired attributes filled from the row), else a new one
+    attached without a read, every column set (nothing loads lazily, nothing counts as changed)."""
+    held = session.sync_session.identity_map.get(identity_key(Member, values[0]))
+    if held is not None:
+        state = inspect(held)
+        for key, value in zip(_MEMBER_KEYS, values, strict=True):
+            if key in state.expired_attributes:
+                set_committed_value(held, key, value)
+        return held  # type: ignore[no-any-return]
+    member = Member(**dict(zip(_MEMBER_KEYS, values, strict=True)))
+    make_transient_to_detached(member)
+    session.add(member)
+    return member
 
 
 async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
@@ -151,12 +181,20 @@ async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
         params.update(claim)
     elif claim is not None:
         await _claim_before(session, claim)
-    rows = (await session.execute(query.statement, params)).all()
+    if query.columns:
+        rows: Any = await execute_direct(session, query.statement, params)
+    else:
+        rows = (await session.execute(query.statement, params)).all()
     if not rows:  # a new member: no roles and no declarations yet
         if not create:
             return None
         return Acting(await get_or_create_member(session, user, now), set(), False, {})
-    member = rows[0][0]
+    if query.columns:
+        width = len(_MEMBER_KEYS)
+        member = _attached(session, rows[0][:width])
+        rows = [(member, *row[width:]) for row in rows]  # the entity's shape, read below as before
+    else:
+        member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display

@@ -89,7 +89,9 @@ async def execute_direct(session: AsyncSession, statement: Any,
     raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     if not isinstance(raw, OneTripConnection):
         result = await session.execute(statement, values)
-        return [tuple(row) for row in result.all()] if result.returns_rows else []
+        if getattr(statement, "is_dml", False) and not statement._returning:
+            return []  # an INSERT without RETURNING: no rows to read
+        return [tuple(row) for row in result.all()]
     compiled = _compile(statement, connection.dialect)
     many = isinstance(values, list)
     parameters: Any = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
