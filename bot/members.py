@@ -119,7 +119,7 @@ def thread_along_params(platform: str, channel_id: str, root_id: str) -> dict[st
 
 
 def member_query(space_id: str, along: dict[str, Any] | None = None, claims: bool = False,
-                 rows: tuple[RowAlong, ...] = ()) -> MemberQuery:
+                 rows: tuple[RowAlong, ...] = (), direct: bool = False) -> MemberQuery:
     """The statement of `member_with_roles` for a space (built once per space and reused: the user is a
     bound parameter), and the labels of the read-alongs it carries. `claims`: it also inserts the
     event's processed row (`claim_params`), one round trip for both. `rows`: rows outer-joined to
@@ -128,10 +128,12 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
     labels = tuple(along or ())
-    # Without rows along, the member's columns rather than the entity: a Core statement, which the
-    # one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py) and `_attached` turns into the
-    # session's Member without the ORM's loading (about a third of an event's member read).
-    member = (Member,) if rows else _MEMBER_COLUMNS
+    # `direct` (SQLite) and no rows along: the member's columns rather than the entity, a Core statement
+    # the one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py), and `_attached` turns them
+    # into the session's Member without the ORM's loading (about a third of an event's member read). On
+    # PostgreSQL the columns would go through the ORM one by one, which costs more than the entity.
+    columns = direct and not rows
+    member = _MEMBER_COLUMNS if columns else (Member,)
     statement = (
         select(*member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
@@ -141,7 +143,7 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
         statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(joined.entity, *joined.extras)
     if claims:
         statement = statement.add_cte(_CLAIM_CTE)
-    return MemberQuery(statement, labels, rows, claims, columns=not rows)
+    return MemberQuery(statement, labels, rows, claims, columns=columns)
 
 
 _MEMBER_COLUMNS = tuple(Member.__table__.c)

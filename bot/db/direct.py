@@ -83,10 +83,12 @@ async def execute_direct(session: AsyncSession, statement: Any,
     """Run `statement` (built once by the caller: it is compiled once, by identity) with `values` (a list:
     an executemany) in the session's transaction; the rows it returns, as tuples ([] for none)."""
     sync = session.sync_session
-    if sync.autoflush and not sync._is_clean():
+    if sync.autoflush and not sync._is_clean():  # a Core statement through the session would not flush
         await session.flush()
-    connection = await session.connection()
-    raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    raw = None
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        connection = await session.connection()
+        raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     if not isinstance(raw, OneTripConnection):
         result = await session.execute(statement, values)
         if getattr(statement, "is_dml", False) and not statement._returning:

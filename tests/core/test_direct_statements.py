@@ -17,7 +17,7 @@ from bot.db.database import Database
 from bot.db.direct import execute_direct
 from bot.db.models import Member, Post, Role, Space, Tag
 from bot.db.sql_capture import SqlCapture
-from bot.members import member_with_roles
+from bot.members import member_query, member_with_roles
 from bot.refs import UserRef
 
 AT = datetime(2026, 10, 5, 8, 30, 15, 123456, tzinfo=UTC)
@@ -220,6 +220,8 @@ async def test_a_failed_transaction_still_rolls_back(sqlite_url: str, trips: lis
     finally:
         await db.dispose()
 
+DIRECT = member_query("demo", direct=True)  # the member's columns, as the core builds it on SQLite
+
 
 async def _member_with_role(db: Database) -> int:
     member_id, _post = await _with_post(db)
@@ -236,13 +238,13 @@ async def test_the_member_read_attaches_a_member_that_writes_only_what_changed(d
         sql = SqlCapture(keep=True)
         with sql.on(db.engine):
             async with db.transaction() as s:
-                acting = await member_with_roles(s, UserRef("console", "alice", "Alice"), AT, "demo")
+                acting = await member_with_roles(s, UserRef("console", "alice", "Alice"), AT, "demo", DIRECT)
                 assert acting is not None and acting.member in s and acting.member.id == member_id
                 assert acting.roles == {"trainer"} and acting.member.created_at == AT
                 assert acting.member.consent_public is False  # a boolean, as the ORM reads it
         assert not [st for st, _ in sql.statements if st.startswith("UPDATE")]  # nothing changed, nothing written
         async with db.transaction() as s:
-            acting = await member_with_roles(s, UserRef("console", "alice", "Alice Martin"), AT, "demo")
+            acting = await member_with_roles(s, UserRef("console", "alice", "Alice Martin"), AT, "demo", DIRECT)
             assert acting is not None
         async with db.transaction() as s:
             assert (await s.get(Member, member_id)).display_name == "Alice Martin"  # the change was flushed
@@ -259,7 +261,7 @@ async def test_the_member_read_gives_the_member_the_session_already_holds(databa
             held = await s.get(Member, member_id)
             assert held is not None
             s.expire(held, ["display_name", "language"])  # as a rolled-back savepoint leaves it
-            acting = await member_with_roles(s, UserRef("console", "alice", ""), AT, "demo")
+            acting = await member_with_roles(s, UserRef("console", "alice", ""), AT, "demo", DIRECT)
             assert acting is not None and acting.member is held
             assert held.display_name == "Alice" and held.language is None  # filled from the row, no lazy load
     finally:
