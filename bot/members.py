@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, inspect, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
+from bot.db.attach import EntityColumns, attached, columns_of
 from bot.db.claim_ride import send_claim_with_next
 from bot.db.direct import execute_direct
 from bot.db.models import Declaration, Member, ProcessedEvent, Role
@@ -110,7 +108,8 @@ class MemberQuery:
     labels: tuple[str, ...]
     rows: tuple[RowAlong, ...] = ()
     claims: bool = False
-    columns: bool = False  # the member comes as its table's columns (no rows along): built by `_attached`
+    # The member and each row along come as their columns (SQLite): made into objects by `attached`.
+    columns: tuple[EntityColumns, ...] = ()
 
 
 def thread_along_params(platform: str, channel_id: str, root_id: str) -> dict[str, str]:
@@ -128,43 +127,42 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
     labels = tuple(along or ())
-    # `direct` (SQLite) and no rows along: the member's columns rather than the entity, a Core statement
-    # the one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py), and `_attached` turns them
-    # into the session's Member without the ORM's loading (about a third of an event's member read). On
-    # PostgreSQL the columns would go through the ORM one by one, which costs more than the entity.
-    columns = direct and not rows
-    member = _MEMBER_COLUMNS if columns else (Member,)
+    # `direct` (SQLite): the member's and the rows along's columns rather than entities, a Core statement
+    # the one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py), made into the session's
+    # objects by `attached` without the ORM's loading (about a third of an event's member read). On
+    # PostgreSQL columns would go through the ORM's result one by one, which costs more than entities.
+    entities = (_MEMBER, *(columns_of(joined.entity) for joined in rows)) if direct else ()
+    member = _MEMBER.columns if direct else (Member,)
     statement = (
         select(*member, Role.role, awaits, *(along[label].label(label) for label in labels))  # type: ignore[index]
         .outerjoin(Role, (Role.member_id == Member.id) & (Role.space_id == space_id))
         .where(Member.platform == bindparam("user_platform"), Member.platform_user_id == bindparam("user_id"))
     )
-    for joined in rows:  # not correlated with the member: one row or NULLs, by its own index
-        statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(joined.entity, *joined.extras)
+    for i, joined in enumerate(rows):  # not correlated with the member: one row or NULLs, by its own index
+        row = entities[1 + i].columns if direct else (joined.entity,)
+        statement = statement.outerjoin(joined.entity, joined.onclause).add_columns(*row, *joined.extras)
     if claims:
         statement = statement.add_cte(_CLAIM_CTE)
-    return MemberQuery(statement, labels, rows, claims, columns=columns)
+    return MemberQuery(statement, labels, rows, claims, columns=entities)
 
 
-_MEMBER_COLUMNS = tuple(Member.__table__.c)
-_MEMBER_KEYS = tuple(column.key for column in _MEMBER_COLUMNS)
+_MEMBER = columns_of(Member)
 
 
-def _attached(session: AsyncSession, values: tuple[Any, ...]) -> Member:
-    """The session's Member for a row of its columns, as the ORM's loading gives it: the object the
-    session already holds for that id (its expired attributes filled from the row), else a new one
-    attached without a read, every column set (nothing loads lazily, nothing counts as changed)."""
-    held = session.sync_session.identity_map.get(identity_key(Member, values[0]))
-    if held is not None:
-        state = inspect(held)
-        for key, value in zip(_MEMBER_KEYS, values, strict=True):
-            if key in state.expired_attributes:
-                set_committed_value(held, key, value)
-        return held  # type: ignore[no-any-return]
-    member = Member(**dict(zip(_MEMBER_KEYS, values, strict=True)))
-    make_transient_to_detached(member)
-    session.add(member)
-    return member
+def _shaped(session: AsyncSession, query: MemberQuery, rows: list[Any]) -> list[Any]:
+    """Rows of columns (`query.columns`) in the entities' shape: (member, role, awaits, *labels, then each
+    row along and its extras) for the first row, (member, role) for the others (one per role)."""
+    first = rows[0]
+    member_columns, *along = query.columns
+    member = attached(session, member_columns, tuple(first[:member_columns.width]))
+    at = member_columns.width + 2 + len(query.labels)
+    shaped = [member, *first[member_columns.width:at]]
+    for joined, entity in zip(query.rows, along, strict=True):
+        shaped.append(attached(session, entity, tuple(first[at:at + entity.width])))
+        at += entity.width
+        shaped.extend(first[at:at + len(joined.extras)])
+        at += len(joined.extras)
+    return [tuple(shaped), *((member, row[member_columns.width]) for row in rows[1:])]
 
 
 async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime, space_id: str,
@@ -192,11 +190,8 @@ async def member_with_roles(session: AsyncSession, user: UserRef, now: datetime,
             return None
         return Acting(await get_or_create_member(session, user, now), set(), False, {})
     if query.columns:
-        width = len(_MEMBER_KEYS)
-        member = _attached(session, rows[0][:width])
-        rows = [(member, *row[width:]) for row in rows]  # the entity's shape, read below as before
-    else:
-        member = rows[0][0]
+        rows = _shaped(session, query, rows)
+    member = rows[0][0]
     display = user.display[:NAME_LENGTH]
     if display and member.display_name != display and member.erased_at is None:
         member.display_name = display

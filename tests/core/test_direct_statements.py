@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db import sqlite_driver
 from bot.db.database import Database
 from bot.db.direct import execute_direct
-from bot.db.models import Member, Post, Role, Space, Tag
+from bot.db.models import Member, Post, Question, Role, Space, Tag
 from bot.db.sql_capture import SqlCapture
 from bot.members import member_query, member_with_roles
 from bot.refs import UserRef
@@ -266,3 +266,27 @@ async def test_the_member_read_gives_the_member_the_session_already_holds(databa
             assert held.display_name == "Alice" and held.language is None  # filled from the row, no lazy load
     finally:
         await db.dispose()
+
+
+async def test_a_row_along_comes_as_the_sessions_object_or_none(database_url: str) -> None:
+    """A reply's thread question read with the member as columns (SQLite's statement, both databases)."""
+    from bot.members import thread_along_params
+    from bot.sos.questions import QUESTION_ALONG
+
+    app, _adapter, _clock = await make_app(database_url)
+    try:
+        assert await app.submit(question("e1", msg="q1")) is True
+        query = member_query("demo", rows=(QUESTION_ALONG,), direct=True)
+        async with app.db.transaction() as s:
+            found = await member_with_roles(s, UserRef("console", "alice", "alice"), AT, "demo", query,
+                                            row_params=thread_along_params("console", "sos", "q1"))
+            nothing = await member_with_roles(s, UserRef("console", "alice", "alice"), AT, "demo", query,
+                                              row_params=thread_along_params("console", "sos", "q404"))
+            assert found is not None and nothing is not None
+            asked, armed = found.read_along[QUESTION_ALONG.label]
+            stored = (await s.execute(select(Question).where(Question.thread_root_id == "q1"))).scalar_one()
+X
+            assert asked.deadline_at is not None and asked.deadline_at.tzinfo is UTC
+            assert nothing.read_along[QUESTION_ALONG.label] == (None, False)  # no question in that thread
+    finally:
+        await app.close()

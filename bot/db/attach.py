@@ -1,0 +1,65 @@
+"""Rows read as plain columns, made into the session's ORM objects without the ORM's loading (issue 17).
+
+The member read on SQLite selects columns (a Core statement the direct path runs, bot/db/direct.py) instead
+of entities; this turns a slice of its row back into the object the ORM would have given: the one the
+session already holds for that identity (its expired attributes filled from the row), else a new object
+attached without a read, every column set, so nothing loads lazily and nothing counts as changed (only what
+a handler then changes is flushed, as an UPDATE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+
+@dataclass(frozen=True, slots=True)
+class EntityColumns:
+    """A mapped class's columns as selected from `entity` (the class's table or an alias of it)."""
+
+    cls: type
+    keys: tuple[str, ...]  # attribute names, in the order of `columns`
+    columns: tuple[Any, ...]
+    primary: tuple[int, ...]  # positions of the primary key in `columns`
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def columns_of(entity: Any) -> EntityColumns:
+    """`entity`: a mapped class or an `aliased()` one."""
+    info = inspect(entity)
+    mapper = info.mapper
+    selectable = info.selectable
+    attrs = list(mapper.column_attrs)
+    columns = tuple(selectable.corresponding_column(attr.columns[0]) for attr in attrs)
+    if any(column is None for column in columns):
+        raise ValueError(f"{entity}: a column attribute that is not a column of its table")
+    primary = tuple(i for i, attr in enumerate(attrs) if attr.columns[0] in mapper.primary_key)
+    return EntityColumns(mapper.class_, tuple(attr.key for attr in attrs), columns, primary)
+
+
+def attached(session: AsyncSession, entity: EntityColumns, values: tuple[Any, ...]) -> Any:
+    """The session's object for `values` (a row's slice for `entity`), or None when its primary key is
+    NULL (an outer join that found nothing)."""
+    key = tuple(values[i] for i in entity.primary)
+    if all(part is None for part in key):
+        return None
+    held = session.sync_session.identity_map.get(identity_key(entity.cls, key))
+    if held is not None:
+        state = inspect(held)
+        for name, value in zip(entity.keys, values, strict=True):
+            if name in state.expired_attributes:
+                set_committed_value(held, name, value)
+        return held
+    made = entity.cls(**dict(zip(entity.keys, values, strict=True)))
+    make_transient_to_detached(made)
+    session.add(made)
+    return made
