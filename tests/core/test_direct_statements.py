@@ -285,7 +285,8 @@ async def test_a_row_along_comes_as_the_sessions_object_or_none(database_url: st
             assert found is not None and nothing is not None
             asked, armed = found.read_along[QUESTION_ALONG.label]
             stored = (await s.execute(select(Question).where(Question.thread_root_id == "q1"))).scalar_one()
-X
+            assert asked is stored and asked in s  # the session's own object
+            assert isinstance(armed, bool)  # typed as the ORM reads it, not SQLite's 0/1
             assert asked.deadline_at is not None and asked.deadline_at.tzinfo is UTC
             assert nothing.read_along[QUESTION_ALONG.label] == (None, False)  # no question in that thread
     finally:
