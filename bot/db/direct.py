@@ -67,15 +67,24 @@ class _Compiled:
                       for process, value in zip(self.results, row, strict=True)) for row in raw]
 
 
-_compiled: dict[int, _Compiled] = {}
+_compiled: dict[int, _Compiled | tuple[Any, Dialect]] = {}  # by statement id; a tuple: not for this path
 
 
-def _compile(statement: Any, dialect: Dialect) -> _Compiled:
+def _compile(statement: Any, dialect: Dialect) -> _Compiled | None:
+    """The statement compiled for the direct path, or None when it needs SQLAlchemy's execution (an IN
+    list expanded per execution, a value rendered at execution): such a statement takes the stock path."""
     key = id(statement)
     kept = _compiled.get(key)
-    if kept is None or kept.statement is not statement or kept.dialect is not dialect:
-        kept = _compiled[key] = _Compiled(statement, dialect)
-    return kept
+    if isinstance(kept, _Compiled) and kept.statement is statement and kept.dialect is dialect:
+        return kept
+    if isinstance(kept, tuple) and kept[0] is statement and kept[1] is dialect:
+        return None
+    try:
+        made: _Compiled | tuple[Any, Dialect] = _Compiled(statement, dialect)
+    except ValueError:
+        made = (statement, dialect)
+    _compiled[key] = made
+    return made if isinstance(made, _Compiled) else None
 
 
 async def execute_direct(session: AsyncSession, statement: Any,
@@ -89,12 +98,12 @@ async def execute_direct(session: AsyncSession, statement: Any,
     if session.bind is not None and session.bind.dialect.name == "sqlite":
         connection = await session.connection()
         raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    if not isinstance(raw, OneTripConnection):
+    compiled = _compile(statement, connection.dialect) if isinstance(raw, OneTripConnection) else None
+    if compiled is None:
         result = await session.execute(statement, values)
         if getattr(statement, "is_dml", False) and not statement._returning:
             return []  # an INSERT without RETURNING: no rows to read
         return [tuple(row) for row in result.all()]
-    compiled = _compile(statement, connection.dialect)
     many = isinstance(values, list)
     parameters: Any = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
     sync_connection = connection.sync_connection

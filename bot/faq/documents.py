@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.db.direct import execute_direct
 from bot.db.faq_models import FaqVersion
 from bot.db.models import FaqEntry, KeyValue, Post, Question
 
@@ -47,8 +50,15 @@ def first_line(text: str | None, limit: int = 200) -> str:
 # Built once, the spaces bound (expanding): both are read before every search on the event loop.
 _SPACES = bindparam("faq_spaces", expanding=True)
 _GENERATION = select(KeyValue.value).where(KeyValue.key == GENERATION_KEY).scalar_subquery()
-_VERSION = select(func.coalesce(func.sum(FaqVersion.version), 0), func.coalesce(func.sum(FaqVersion.resolutions), 0),
-                  func.count(FaqVersion.space_id), _GENERATION).where(FaqVersion.space_id.in_(_SPACES))
+
+
+@lru_cache(maxsize=16)
+def _version_for(spaces: int) -> Any:
+    """The counters' read for that many spaces, each a bound value of its own: no IN list to expand per
+    execution, so the statement is compiled once and goes by the direct path on SQLite (bot/db/direct.py)."""
+    ids = [bindparam(f"faq_space_{i}", type_=FaqVersion.space_id.type) for i in range(spaces)]
+    return select(func.coalesce(func.sum(FaqVersion.version), 0), func.coalesce(func.sum(FaqVersion.resolutions), 0),
+                  func.count(FaqVersion.space_id), _GENERATION).where(FaqVersion.space_id.in_(ids))
 _QUESTIONS = select(func.count(Question.id).label("n"), func.max(Question.resolved_at).label("last"),
                     func.max(Question.id).label("top")).where(
     Question.space_id.in_(_SPACES), Question.status == "resolved").subquery()
@@ -79,7 +89,9 @@ async def version(session: AsyncSession, space_ids: Sequence[str]) -> Version | 
     full `signature` tells. Read before anything else of the search, so a change committed meanwhile
     is seen as a change at the next search, never missed."""
     ids = sorted(set(space_ids))
-    changes, resolutions, rows, generation = (await session.execute(_VERSION, {"faq_spaces": ids})).one()
+    statement = _version_for(len(ids))
+    found = await execute_direct(session, statement, {f"faq_space_{i}": space for i, space in enumerate(ids)})
+    changes, resolutions, rows, generation = found[0]
     return Version(int(changes), int(resolutions), generation or "0") if rows == len(ids) else None
 
 

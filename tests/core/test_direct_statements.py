@@ -291,3 +291,18 @@ async def test_a_row_along_comes_as_the_sessions_object_or_none(database_url: st
             assert nothing.read_along[QUESTION_ALONG.label] == (None, False)  # no question in that thread
     finally:
         await app.close()
+
+
+async def test_a_statement_the_direct_path_cannot_take_runs_the_stock_way(database_url: str) -> None:
+    """An IN list SQLAlchemy expands per execution: same rows, through `session.execute`."""
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        codes = select(Tag.code).where(Tag.code.in_(bindparam("codes", expanding=True))).order_by(Tag.code)
+        async with db.transaction() as s:
+            await execute_direct(s, TAGS, [_tag(post_id, "A1-1"), _tag(post_id, "B2-3"), _tag(post_id, "B3-1")])
+            assert await execute_direct(s, codes, {"codes": ["B3-1", "A1-1"]}) == [("A1-1",), ("B3-1",)]
+            assert await execute_direct(s, codes, {"codes": ["B2-3"]}) == [("B2-3",)]
+    finally:
+        await db.dispose()
