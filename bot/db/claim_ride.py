@@ -12,49 +12,26 @@ fails the whole statement; `Core.handle` then finds the event already handled.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.direct import compiled_for
 from bot.db.models import ProcessedEvent
 from bot.db.sqlite_driver import send_with_next
 
 _PROCESSED = ProcessedEvent.__table__
 _COLUMNS = ("platform", "event_id", "processed_at")
-
-
-class _Compiled:
-    """The claim's SQL and parameter processors for one dialect (compiled once)."""
-
-    __slots__ = ("dialect", "processors", "sql")
-
-    def __init__(self, dialect: Dialect) -> None:
-        compiled = _PROCESSED.insert().compile(dialect=dialect)
-        order = tuple(compiled.positiontup or ())
-        if sorted(order) != sorted(_COLUMNS):
-            raise RuntimeError(f"unexpected claim statement: {compiled.string}")
-        self.dialect = dialect
-        self.sql = compiled.string
-        # dialect_impl: the dialect's own type (SQLite's DATETIME writes microseconds), as execution uses
-        self.processors = tuple((name, _PROCESSED.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                                for name in order)
-
-    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[name] if process is None else process(values[name]) for name, process in self.processors)
-
-
-_compiled: dict[int, _Compiled] = {}
+_CLAIM = _PROCESSED.insert().values({c: bindparam(c, type_=_PROCESSED.c[c].type) for c in _COLUMNS})
 
 
 async def send_claim_with_next(session: AsyncSession, platform: str, event_id: str, at: datetime) -> bool:
     """Queue the claim to run first in the session's next trip to SQLite; False (nothing queued) when the
     connection is not the one-trip driver's, and the caller executes the claim itself."""
     connection = await session.connection()
-    dialect = connection.dialect
-    compiled = _compiled.get(id(dialect))
-    if compiled is None or compiled.dialect is not dialect:
-        compiled = _compiled[id(dialect)] = _Compiled(dialect)
-    raw = await connection.get_raw_connection()
+    compiled = compiled_for(_CLAIM, connection.dialect)
+    if compiled is None:
+        return False
+    raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     values = {"platform": platform, "event_id": event_id, "processed_at": at}
-    return send_with_next(raw.dbapi_connection, compiled.sql, compiled.parameters(values))
+    return send_with_next(raw, compiled.sql, compiled.parameters(values))

@@ -29,7 +29,7 @@ from bot.db.sqlite_driver import OneTripConnection, run_in_trip
 Rows = list[tuple[Any, ...]]
 
 
-class _Compiled:
+class DirectStatement:
     """One statement's SQL for one dialect, with its parameters' order and bind processors and its
     returned columns' result processors."""
 
@@ -67,24 +67,24 @@ class _Compiled:
                       for process, value in zip(self.results, row, strict=True)) for row in raw]
 
 
-_compiled: dict[int, _Compiled | tuple[Any, Dialect]] = {}  # by statement id; a tuple: not for this path
+_compiled: dict[int, DirectStatement | tuple[Any, Dialect]] = {}  # by statement id; a tuple: not for this path
 
 
-def _compile(statement: Any, dialect: Dialect) -> _Compiled | None:
+def compiled_for(statement: Any, dialect: Dialect) -> DirectStatement | None:
     """The statement compiled for the direct path, or None when it needs SQLAlchemy's execution (an IN
     list expanded per execution, a value rendered at execution): such a statement takes the stock path."""
     key = id(statement)
     kept = _compiled.get(key)
-    if isinstance(kept, _Compiled) and kept.statement is statement and kept.dialect is dialect:
+    if isinstance(kept, DirectStatement) and kept.statement is statement and kept.dialect is dialect:
         return kept
     if isinstance(kept, tuple) and kept[0] is statement and kept[1] is dialect:
         return None
     try:
-        made: _Compiled | tuple[Any, Dialect] = _Compiled(statement, dialect)
+        made: DirectStatement | tuple[Any, Dialect] = DirectStatement(statement, dialect)
     except ValueError:
         made = (statement, dialect)
     _compiled[key] = made
-    return made if isinstance(made, _Compiled) else None
+    return made if isinstance(made, DirectStatement) else None
 
 
 async def execute_direct(session: AsyncSession, statement: Any,
@@ -98,7 +98,7 @@ async def execute_direct(session: AsyncSession, statement: Any,
     if session.bind is not None and session.bind.dialect.name == "sqlite":
         connection = await session.connection()
         raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    compiled = _compile(statement, connection.dialect) if isinstance(raw, OneTripConnection) else None
+    compiled = compiled_for(statement, connection.dialect) if isinstance(raw, OneTripConnection) else None
     if compiled is None:
         result = await session.execute(statement, values)
         if getattr(statement, "is_dml", False) and not statement._returning:
