@@ -47,7 +47,8 @@ def first_line(text: str | None, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-# Built once, the spaces bound (expanding): both are read before every search on the event loop.
+# Built once, the spaces bound (expanding); the counters' read (`_version_for`, before every search on the
+# event loop) has one bound value per space instead.
 _SPACES = bindparam("faq_spaces", expanding=True)
 _GENERATION = select(KeyValue.value).where(KeyValue.key == GENERATION_KEY).scalar_subquery()
 
