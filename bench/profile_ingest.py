@@ -49,7 +49,8 @@ def group_of(filename: str, name: str) -> str:
     return filename.rsplit("/", 1)[-1]
 
 
-async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, posts: int = 1000) -> None:
+async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, posts: int = 1000,
+               dump: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = await TicebotApp.create(Settings(spaces=[space()]), clock=FakeClock(NOW),
                                       database_url=url or f"sqlite+aiosqlite:///{tmp}/profile.db")
@@ -86,6 +87,8 @@ async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, 
     print(f"\nSQL statements per {kind} event: {len(kept) / profiled:.2f}")
     for statement, n in Counter(kept).most_common(25):
         print(f"  {n / profiled:5.2f}  {statement}")
+    if dump:
+        profile.dump_stats(dump)
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(r"/bot/", 30)
     print(out.getvalue())
@@ -107,5 +110,6 @@ if __name__ == "__main__":
                         help="old posts stored first (10 %% of them resolved questions)")
     parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
     parser.add_argument("--cpu", action="store_true", help="profile the event loop thread's CPU time, not wall time")
+    parser.add_argument("--dump", default=None, help="also write the profile to this file (for pstats)")
     args = parser.parse_args()
-    asyncio.run(main(args.kind, args.events, args.database, args.cpu, args.posts))
+    asyncio.run(main(args.kind, args.events, args.database, args.cpu, args.posts, args.dump))

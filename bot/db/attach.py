@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +23,7 @@ class EntityColumns:
     """A mapped class's columns as selected from `entity` (the class's table or an alias of it)."""
 
     cls: type
+    mapper: Mapper[Any]
     keys: tuple[str, ...]  # attribute names, in the order of `columns`
     columns: tuple[Any, ...]
     primary: tuple[int, ...]  # positions of the primary key in `columns`
@@ -43,7 +43,7 @@ def columns_of(entity: Any) -> EntityColumns:
     if any(column is None for column in columns):
         raise ValueError(f"{entity}: a column attribute that is not a column of its table")
     primary = tuple(i for i, attr in enumerate(attrs) if attr.columns[0] in mapper.primary_key)
-    return EntityColumns(mapper.class_, tuple(attr.key for attr in attrs), columns, primary)
+    return EntityColumns(mapper.class_, mapper, tuple(attr.key for attr in attrs), columns, primary)
 
 
 def attached(session: AsyncSession, entity: EntityColumns, values: tuple[Any, ...]) -> Any:
@@ -52,14 +52,17 @@ def attached(session: AsyncSession, entity: EntityColumns, values: tuple[Any, ..
     key = tuple(values[i] for i in entity.primary)
     if all(part is None for part in key):
         return None
-    held = session.sync_session.identity_map.get(identity_key(entity.cls, key))
+    held = session.sync_session.identity_map.get(entity.mapper.identity_key_from_primary_key(key))
     if held is not None:
         state = inspect(held)
         for name, value in zip(entity.keys, values, strict=True):
             if name in state.expired_attributes:
                 set_committed_value(held, name, value)
         return held
-    made = entity.cls(**dict(zip(entity.keys, values, strict=True)))
+    # Built as the ORM's own loader builds a row's object: no __init__ and no attribute events. The
+    # constructor's instrumented setattr calls made this 2.5x slower (21.8 against 8.8 us per member).
+    made = entity.mapper.class_manager.new_instance()
+    instance_dict(made).update(zip(entity.keys, values, strict=True))
     make_transient_to_detached(made)
     session.add(made)
     return made
