@@ -19,7 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from bot.db.attach import attached, columns_of
 from bot.db.models import Channel, Space
+
+_SPACE = columns_of(Space)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,7 @@ class ChannelRow:
 class ConfigRows:
     def __init__(self) -> None:
         self._channels: dict[tuple[str, str], ChannelRow] = {}
-        self._spaces: dict[str, Space] = {}  # detached copies; merged into each session without a SELECT
+        self._spaces: dict[str, tuple[Any, ...]] = {}  # a space's column values, in _SPACE's order
 
         self._all: tuple[Space, ...] | None = None  # every space, by id (the FAQ's sharing rules read them)
         # What the core builds from these rows (a space's member query with its read-alongs): reset with them.
@@ -85,6 +88,7 @@ class ConfigRows:
             row = await session.get(Space, space_id)
             if row is None:
                 return None
-            self._spaces[space_id] = self._copy(row)
+            self._spaces[space_id] = tuple(getattr(row, key) for key in _SPACE.keys)
             return row
-        return await session.merge(cached, load=False)
+        # Attached as a loaded row would be, without a SELECT (session.merge cost 0.2 ms per event).
+        return attached(session, _SPACE, cached)

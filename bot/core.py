@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.commands.parser import ParsedCommand, UnknownCommand
 from bot.config import SpaceConfig
 from bot.config_rows import ChannelRow, ConfigRows
 from bot.context import Context, NotACommand, UserError
+from bot.db.attach import attached, columns_of
 from bot.db.database import Database
 from bot.db.direct import execute_direct
 from bot.db.insert_ignore import insert_ignore
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 _PROCESSED = ProcessedEvent.__table__
 _POSTS = Post.__table__
+_POST_ENTITY = columns_of(Post)
 _POST_KEY = ("platform", "platform_channel_id", "platform_post_id")  # the posts' unique constraint
 _CLAIM = _PROCESSED.insert()  # built once: statements on the hot path are reused, not rebuilt per event
 _POST_COLUMNS = ("space_id", "platform", "platform_channel_id", "platform_post_id", "thread_root_id", "author_id",
@@ -452,9 +454,8 @@ class Core:
         if not rows:
             return None
         post_id, post_kind = rows[0]
-        post = Post(id=post_id, **{**values, "kind": post_kind})
-        make_transient_to_detached(post)
-        session.add(post)
+        values.update(id=post_id, kind=post_kind)
+        post: Post = attached(session, _POST_ENTITY, tuple(values[key] for key in _POST_ENTITY.keys))
         return post
 
     def _kind_statement(self, dialect: str, expression: Any) -> Any:
