@@ -191,6 +191,19 @@ async def run_in_trip(dbapi_connection: OneTripConnection, operation: str, param
     return rows
 
 
+def defer_control(connection: Any, statement: str) -> bool:
+    """Queue a transaction control statement (BEGIN…) of SQLAlchemy `connection` for the next trip, as
+    the cursor would, without SQLAlchemy's execution; its `before_cursor_execute` listeners still see it.
+    False (nothing queued) when the connection is not a one-trip one."""
+    raw = connection.connection.dbapi_connection
+    if not isinstance(raw, OneTripConnection) or not _deferrable(statement, None):
+        return False
+    for listen in connection.dispatch.before_cursor_execute:
+        listen(connection, None, statement, (), None, False)
+    getattr(raw._connection, _DEFERRED).append(statement)
+    return True
+
+
 def send_with_next(dbapi_connection: Any, operation: str, parameters: tuple[Any, ...]) -> bool:
     """Queue `operation` to run first in the connection's next trip; False (nothing queued) when the
     connection is not a one-trip one: the caller then executes it itself."""
