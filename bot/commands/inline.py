@@ -66,10 +66,22 @@ def visible(text: str) -> str:
     return text
 
 
+# Each non-ASCII character's folding, computed once (a str.translate table); bounded by the characters
+# people type. Character by character is the same as NFKD on the whole text: its only step across
+# characters reorders combining marks, and those are all dropped.
+_FOLDED: dict[int, str] = {}
+
+
 def fold(text: str) -> str:
     """Lowercase without accents: the form command names and cue words are compared in."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    table = _FOLDED
+    for ch in set(folded):
+        if ord(ch) > 127 and ord(ch) not in table:
+            table[ord(ch)] = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return folded.translate(table)
 
 
 def _introduced_as_help(before: str) -> bool:
