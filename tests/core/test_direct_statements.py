@@ -12,6 +12,7 @@ from core_support import make_app, question
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
+from bot.config_rows import ConfigRows
 from bot.db import sqlite_driver
 from bot.db.database import Database
 from bot.db.direct import execute_direct
@@ -304,5 +305,49 @@ async def test_a_statement_the_direct_path_cannot_take_runs_the_stock_way(databa
             await execute_direct(s, TAGS, [_tag(post_id, "A1-1"), _tag(post_id, "B2-3"), _tag(post_id, "B3-1")])
             assert await execute_direct(s, codes, {"codes": ["B3-1", "A1-1"]}) == [("A1-1",), ("B3-1",)]
             assert await execute_direct(s, codes, {"codes": ["B2-3"]}) == [("B2-3",)]
+    finally:
+        await db.dispose()
+
+
+async def test_a_cached_space_is_the_sessions_object_without_a_read(database_url: str) -> None:
+    db = Database(database_url)
+    rows = ConfigRows()
+    try:
+        await db.create_schema()
+        await _with_post(db)
+        async with db.transaction() as s:
+            assert (await rows.space(s, "demo")) is not None  # the first read fills the cache
+        sql = SqlCapture(keep=True)
+        with sql.on(db.engine):
+            async with db.transaction() as s:
+                space = await rows.space(s, "demo")
+                assert space is not None and space in s and space.referential_id == "c2i2e"
+                assert space.settings == {} and await s.get(Space, "demo") is space  # no lazy load, one identity
+            async with db.transaction() as s:
+                held = await s.get(Space, "demo")
+                assert await rows.space(s, "demo") is held  # the session's own object when it holds one
+        assert not [st for st, _ in sql.statements if st.startswith("UPDATE")]  # nothing changed, nothing written
+        assert len([st for st, _ in sql.statements if "FROM spaces" in st]) == 1  # only the explicit get
+    finally:
+        await db.dispose()
+
+
+async def test_begin_is_queued_for_the_next_trip_and_listeners_still_see_it(sqlite_url: str,
+                                                                            trips: list[str]) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        await _with_post(db)
+        sql = SqlCapture(keep=True)
+        trips.clear()
+        with sql.on(db.engine):
+            async with db.transaction() as s:
+                assert (await s.execute(text("SELECT count(*) FROM posts"))).scalar() == 1
+            async with db.reading() as s:
+                assert (await s.execute(text("SELECT count(*) FROM members"))).scalar() == 1
+        seen = [st for st, _ in sql.statements]
+        assert seen.index("BEGIN IMMEDIATE") < seen.index("SELECT count(*) FROM posts")
+        assert seen.index("BEGIN") < seen.index("SELECT count(*) FROM members")  # a reader takes no write lock
+        assert not [op for op in trips if op.startswith("BEGIN")]  # each rode with the statement after it
     finally:
         await db.dispose()
