@@ -99,6 +99,7 @@ _PLACES = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _MAX_RANGE = 12
+_DIGIT = re.compile(r"\d")
 
 
 _FOLD_TABLE: dict[int, str] = {}
@@ -166,6 +167,8 @@ class CodeFinder:
 
     def _candidates(self, text: str) -> list[tuple[int, int, str, str, str, bool]]:
         found: list[tuple[int, int, str, str, str, bool]] = []
+        if _DIGIT.search(text) is None:  # both code shapes hold a digit, and most posts have none
+            return found
         if self._has_letter_codes:
             for m in _LETTER_CODE.finditer(text):
                 sep = "-" if m.group("sep") else ""
