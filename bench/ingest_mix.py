@@ -166,3 +166,25 @@ async def prefill(db: Database, total_posts: int, members: int, space: str = "de
             for table in ("posts", "questions"):
                 await s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT max(id) FROM {table}))"))
+
+
+async def mixed_app(settings: Any, database_url: str, members: int, posts: int = 1000,
+                    warm_up: int = 200) -> tuple[Any, Mix]:
+    """A `TicebotApp` with the three channels of the mix, `posts` stored posts and `warm_up` events of the mix
+    handled (caches, first contacts, the FAQ index); the mix goes on from there. The caller closes the app."""
+    from bot.app import TicebotApp
+    from bot.clock import FakeClock
+
+    app = await TicebotApp.create(settings, clock=FakeClock(NOW), database_url=database_url)
+    try:
+        for channel, kind in ((SOS, "sos"), (GENERAL, "general"), (TRAINERS, "trainers")):
+            await app.core.register_channel("demo", channel, kind, channel.id)
+        await prefill(app.db, posts, members)
+        await settle_statistics(app.db)
+        mix = Mix(members)
+        for _kind, event in mix.events(warm_up):
+            await app.submit(event)
+    except BaseException:
+        await app.close()
+        raise
+    return app, mix

@@ -27,10 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_ingest import MEMBERS, space  # noqa: E402
-from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill, settle_statistics  # noqa: E402
+from ingest_mix import mixed_app  # noqa: E402
 
-from bot.app import TicebotApp  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db.sql_capture import SqlCapture  # noqa: E402
 
@@ -52,16 +50,9 @@ def group_of(filename: str, name: str) -> str:
 async def main(kind: str, events: int, url: str | None, cpu_only: bool = False, posts: int = 1000,
                dump: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = await TicebotApp.create(Settings(spaces=[space()]), clock=FakeClock(NOW),
-                                      database_url=url or f"sqlite+aiosqlite:///{tmp}/profile.db")
+        app, mix = await mixed_app(Settings(spaces=[space()]), url or f"sqlite+aiosqlite:///{tmp}/profile.db",
+                                   MEMBERS, posts=posts)
         try:
-            for channel, channel_kind in ((SOS, "sos"), (GENERAL, "general"), (TRAINERS, "trainers")):
-                await app.core.register_channel("demo", channel, channel_kind, channel.id)
-            await prefill(app.db, posts, MEMBERS)
-            await settle_statistics(app.db)
-            mix = Mix(MEMBERS)
-            for _kind, event in mix.events(200):  # warm-up: caches, first contacts, the FAQ index
-                await app.submit(event)
             sql = SqlCapture(keep=True)
             times: dict[str, list[float]] = defaultdict(list)
             kept: list[str] = []

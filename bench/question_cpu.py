@@ -30,7 +30,7 @@ ROOT = Path(os.environ.get("TICEBOT_ROOT") or Path(__file__).resolve().parents[1
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_ingest import MEMBERS, space  # noqa: E402
-from ingest_mix import GENERAL, NOW, SOS, TRAINERS, Mix, prefill, settle_statistics  # noqa: E402
+from ingest_mix import mixed_app  # noqa: E402
 
 import bot.core as core  # noqa: E402
 import bot.faq.index as faq_index  # noqa: E402
@@ -38,8 +38,6 @@ import bot.faq.suggest as suggest  # noqa: E402
 import bot.outbound as outbound  # noqa: E402
 import bot.sos.questions as questions  # noqa: E402
 import bot.tagging.service as tagging  # noqa: E402
-from bot.app import TicebotApp  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 
 spent: dict[str, float] = defaultdict(float)  # this event's CPU per step
@@ -89,16 +87,9 @@ async def main(events: int, url: str | None) -> None:
     per_step: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        app = await TicebotApp.create(Settings(spaces=[space()]), clock=FakeClock(NOW),
-                                      database_url=url or f"sqlite+aiosqlite:///{tmp}/question_cpu.db")
+        app, mix = await mixed_app(Settings(spaces=[space()]), url or f"sqlite+aiosqlite:///{tmp}/question_cpu.db",
+                                   MEMBERS)
         try:
-            for channel, kind in ((SOS, "sos"), (GENERAL, "general"), (TRAINERS, "trainers")):
-                await app.core.register_channel("demo", channel, kind, channel.id)
-            await prefill(app.db, 1000, MEMBERS)
-            await settle_statistics(app.db)
-            mix = Mix(MEMBERS)
-            for _kind, event in mix.events(200):  # warm-up: caches, first contacts, the FAQ index
-                await app.submit(event)
             for kind, event in mix.events(events):
                 spent.clear()
                 started = time.thread_time()

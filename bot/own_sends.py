@@ -37,6 +37,7 @@ from bot.db.bulk_insert import INSERTED_TABLES
 from bot.db.models import Outbox, ScheduledStep
 from bot.outbox import emitted_rows
 from bot.outbox_heads import UNSENT
+from bot.outbox_write import write_pending_outbox
 
 _OUTBOX = Outbox.__table__
 _OLDER = _OUTBOX.alias("older")
@@ -88,6 +89,7 @@ class OwnSends:
         self._claimed, self._loop_needed = [], True
         if not self.platforms:
             return
+        await write_pending_outbox(session)  # SQLite: straight INSERTs, cheaper than the ORM's flush
         await session.flush()
         # Rows an observer wrote and then lost with its savepoint are no longer persistent.
         mine = {row.id: row for row in emitted_rows(session) if inspect(row).persistent and row.id is not None}

@@ -23,6 +23,7 @@ BENCHES = {
                 ['"bot_path"', '"bot_path_unseen_words"', '"keyword_baseline"']),
     "faq": (["bench/bench_faq.py", "--questions", "40", "--queries", "5"], ["baseline SELECT", "warm search"]),
     "question_cpu": (["bench/question_cpu.py", "--events", "200"], ["question events: CPU mean", "index_for"]),
+    "ingest_cpu": (["bench/ingest_cpu.py", "--events", "100"], ["loop-thread CPU ms per event: all", "general"]),
     "faq_growth": (["bench/bench_faq.py", "--growth", "300,2000", "--queries", "5"],
                    ["scoring every row (before)", "rows scored"]),
 }
