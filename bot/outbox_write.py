@@ -1,7 +1,7 @@
 """An event's new outbox rows written straight to SQLite before its claim (issue 17).
 
-The ORM's flush of one outbox row cost 0.8 ms of the event loop's CPU on the stop-31 machine (the unit
-of work, the insert sentinel's multi-row RETURNING, attribute events), a third of a command's event. On
+The ORM's flush of one outbox row cost 0.8–0.9 ms of the event loop's CPU on the stop-31 machine (the unit
+of work around a single INSERT), a third of a command's event. On
 SQLite each pending row is now one INSERT … RETURNING id through the direct path (`bot.db.direct`): the
 column types' own bind processors (the payload's JSON is the same text), the columns' defaults filled as
 the ORM fills them. The row object `emit` returned — the one `emitted_rows` lists — then becomes the
