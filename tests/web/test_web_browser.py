@@ -14,6 +14,7 @@ import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser import chromium, full_page_screenshot, require_chromium
@@ -29,10 +30,18 @@ LINK = re.compile(r"https?://\S+/connexion/\S+")
 def _open_dashboard(driver: object, link: str, space: str) -> dict[str, object]:
     """What a person does: open the link, press the button, follow the space's dashboard link."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def waited(by: str, what: str) -> Any:
+        # Each click starts a navigation; the next page is waited for, not assumed (a loaded machine let the
+        # lookup run on the page before, once in a CI run of stop 31).
+        return WebDriverWait(driver, 30).until(shown.presence_of_element_located((by, what)))
 
     driver.get(link)  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "open").click()  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, f'a[href="/espace/{space}"]').click()  # type: ignore[attr-defined]
+    waited(By.ID, "open").click()
+    waited(By.CSS_SELECTOR, f'a[href="/espace/{space}"]').click()
+    waited(By.ID, "promesse")
     found = {
         "title": driver.find_element(By.TAG_NAME, "h1").text,  # type: ignore[attr-defined]
         "charts": [img.get_attribute("naturalWidth") for img in driver.find_elements(  # type: ignore[attr-defined]
