@@ -1,6 +1,6 @@
 """Ingest through the real core against the database's own floor, on SQLite and PostgreSQL (issue 17).
 
-    .venv/bin/python bench/bench_ingest.py [--small | --full] [--no-postgres] [--repeat 3]
+    .venv/bin/python bench/bench_ingest.py [--small | --full] [--no-postgres | --no-sqlite] [--repeat 3]
 
 For each database (SQLite file in WAL with synchronous=NORMAL, as `bot/db/database.py` sets it; a fresh
 PostgreSQL database), in one process:
@@ -226,12 +226,14 @@ async def main() -> None:
     group.add_argument("--tiny", action="store_true", help="a smoke run for the test suite (meaningless figures)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--pg", default="postgres@127.0.0.1:5432")
     args = parser.parse_args()
     size = SIZES["full" if args.full else "tiny" if args.tiny else "small"]
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        report("sqlite", size, await run(f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}", size, args.repeat))
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            report("sqlite", size, await run(f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}", size, args.repeat))
     if not args.no_postgres:
         report("postgres", size, await on_postgres(args.pg, size, args.repeat))
 

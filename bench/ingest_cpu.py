@@ -1,6 +1,6 @@
-"""The event loop thread's CPU per event kind on SQLite, without a profiler (issue 17).
+"""The event loop thread's CPU per event kind (SQLite by default), without a profiler (issue 17).
 
-    .venv/bin/python bench/ingest_cpu.py [--events 2000] [--root CHECKOUT]
+    .venv/bin/python bench/ingest_cpu.py [--events 2000] [--root CHECKOUT] [--database URL]
 
 The mix of `bench/bench_ingest.py` (questions, replies, general posts, reactions, commands) after 1,000
 stored posts and a warm-up of 300 events, each event's `time.thread_time` around `TicebotApp.submit`.
@@ -24,29 +24,30 @@ from collections import defaultdict
 from pathlib import Path
 
 
-async def main(events: int) -> None:
+async def main(events: int, url: str | None) -> None:
     from bench_ingest import MEMBERS, space
     from ingest_mix import mixed_app
 
     from bot.config import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        app, mix = await mixed_app(Settings(spaces=[space()]), f"sqlite+aiosqlite:///{tmp}/cpu.db", MEMBERS,
+        app, mix = await mixed_app(Settings(spaces=[space()]), url or f"sqlite+aiosqlite:///{tmp}/cpu.db", MEMBERS,
                                    warm_up=300)
         try:
             spent: dict[str, float] = defaultdict(float)
             count: dict[str, int] = defaultdict(int)
-            total = time.thread_time()
+            total, wall = time.thread_time(), time.perf_counter()
             for kind, event in mix.events(events):
                 started = time.thread_time()
                 await app.submit(event)
                 spent[kind] += time.thread_time() - started
                 count[kind] += 1
-            total = time.thread_time() - total
+            total, wall = time.thread_time() - total, time.perf_counter() - wall
         finally:
             await app.close()
     kinds = "  ".join(f"{kind} {1000 * spent[kind] / count[kind]:.2f}" for kind in sorted(spent))
-    print(f"loop-thread CPU ms per event: all {1000 * total / events:.2f}  {kinds}")
+    print(f"loop-thread CPU ms per event: all {1000 * total / events:.2f}  {kinds}   "
+          f"(wall {1000 * wall / events:.2f} ms per event)")
 
 
 if __name__ == "__main__":
@@ -54,7 +55,9 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1]),
                         help="the checkout whose bot/ and bench/ are imported (default: this one)")
+    parser.add_argument("--database", default=None,
+                        help="a database URL, e.g. a fresh PostgreSQL database (default: a new SQLite file)")
     args = parser.parse_args()
     root = Path(args.root).resolve()
     sys.path[:0] = [str(root), str(root / "bench")]
-    asyncio.run(main(args.events))
+    asyncio.run(main(args.events, args.database))

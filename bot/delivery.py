@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.database import Database
@@ -177,7 +178,7 @@ class Dispatcher:
             next_attempt = now + timedelta(seconds=backoff(attempts))
             if attempts >= MAX_ATTEMPTS:
                 status = "failed"
-        async with self.db.transaction() as session:
+        async def record(session: AsyncSession) -> None:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id)
@@ -194,6 +195,10 @@ class Dispatcher:
             if status == "failed":
                 row.status, row.last_error = status, error
                 await note_failure(session, row, now)
+
+        # Retried when the connection drops: the platform call is made, and a row left "sending" would
+        # wait for the next start-up and then be sent a second time.
+        await self.db.run_with_retry(record)
         if status == "failed":
             log.error("outbox %s (%s, %s) abandoned after %d attempts: %s", row.id, row.kind, row.template,
                       attempts, error)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.db.idle_ping import IdlePing
 from bot.db.models import Base
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+            kwargs.update(pool_size=5, max_overflow=5)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Not pool_pre_ping: three round trips at every checkout (bot/db/idle_ping.py).
+        self.idle_ping = None if self.is_sqlite else IdlePing(self.engine.sync_engine)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -112,6 +115,7 @@ class Database:
             except DBAPIError as exc:
                 if not exc.connection_invalidated or attempt == attempts:
                     raise
+                log.warning("database connection lost, retry %d/%d", attempt, attempts)
                 await asyncio.sleep(delay)
                 delay *= 2
         return None
