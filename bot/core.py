@@ -359,7 +359,7 @@ class Core:
                         reads.update(read(space))
                 query = self.config_rows.derived[key] = member_query(
                     channel_row.space_id, reads, key[3] and self.db.is_postgres, along[1] if along else (),
-                    direct=self.db.is_sqlite)
+                    direct=True)
             acting = await member_with_roles(session, user, now, channel_row.space_id, query, claim,
                                              along[2] if along else None, create=not known_only)
             if acting is None:

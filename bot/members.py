@@ -108,7 +108,7 @@ class MemberQuery:
     labels: tuple[str, ...]
     rows: tuple[RowAlong, ...] = ()
     claims: bool = False
-    # The member and each row along come as their columns (SQLite): made into objects by `attached`.
+    # The member and each row along come as their columns (`direct`): made into objects by `attached`.
     columns: tuple[EntityColumns, ...] = ()
 
 
@@ -127,10 +127,10 @@ def member_query(space_id: str, along: dict[str, Any] | None = None, claims: boo
               .where(Declaration.member_id == Member.id, Declaration.state == "needs_info")
               .exists().label("awaits_info"))
     labels = tuple(along or ())
-    # `direct` (SQLite): the member's and the rows along's columns rather than entities, a Core statement
-    # the one-trip driver runs past SQLAlchemy's execution (bot/db/direct.py), made into the session's
-    # objects by `attached` without the ORM's loading (about a third of an event's member read). On
-    # PostgreSQL columns would go through the ORM's result one by one, which costs more than entities.
+    # `direct`: the member's and the rows along's columns rather than entities, a Core statement run past
+    # SQLAlchemy's execution (bot/db/direct.py: the one-trip driver, or asyncpg since stop 32), made into
+    # the session's objects by `attached` without the ORM's loading (about a third of an event's member
+    # read). Through the stock execution, columns cost more than entities (the ORM's result, one by one).
     entities = (_MEMBER, *(columns_of(joined.entity) for joined in rows)) if direct else ()
     member = _MEMBER.columns if direct else (Member,)
     statement = (

@@ -1,13 +1,14 @@
-"""An event's new outbox rows written straight to SQLite before its claim (issue 17).
+"""An event's new outbox rows written straight to the database before its claim (issue 17).
 
-The ORM's flush of one outbox row cost 0.8–0.9 ms of the event loop's CPU on the stop-31 machine (the unit
-of work around a single INSERT), a third of a command's event. On
-SQLite each pending row is now one INSERT … RETURNING id through the direct path (`bot.db.direct`): the
-column types' own bind processors (the payload's JSON is the same text), the columns' defaults filled as
-the ORM fills them. The row object `emit` returned — the one `emitted_rows` lists — then becomes the
-session's persistent row, every column set, so the claim and later changes work on it as before (a
-change is an UPDATE at the commit). Rows go in the order they were emitted, so ids keep each
-conversation's order. On PostgreSQL the ORM's one multi-row INSERT stays: it is cheaper there.
+The ORM's flush of one outbox row cost 0.8–0.9 ms of the event loop's CPU on the stop-31 machine (the
+unit of work around a single INSERT), a third of a command's event. Each pending row is one INSERT …
+RETURNING id through the direct path (`bot.db.direct`): the column types' own bind processors (the
+payload's JSON is the same text), the columns' defaults filled as the ORM fills them. The row object
+`emit` returned — the one `emitted_rows` lists — then becomes the session's persistent row, every column
+set, so the claim and later changes work on it as before (a change is an UPDATE at the commit). Rows go
+in the order they were emitted, so ids keep each conversation's order. On PostgreSQL (since the direct
+path runs on asyncpg, stop 32) only up to `PG_MOST` rows; more (a digest's) keep the ORM's one
+multi-row INSERT.
 """
 
 from __future__ import annotations
@@ -34,10 +35,17 @@ _INSERT = (_OUTBOX.insert()
            .returning(_OUTBOX.c.id))
 
 
+# PostgreSQL: each row is a round trip, against the flush's one multi-row INSERT for all of them; an event's
+# few rows (a reply, a thread mark, a notice) cost less this way, a digest's hundreds do not.
+PG_MOST = 4
+
+
 async def write_pending_outbox(session: AsyncSession) -> None:
-    """Insert the session's pending outbox rows now (SQLite), each made the session's persistent row."""
-    if session.bind is None or session.bind.dialect.name != "sqlite":
+    """Insert the session's pending outbox rows now, each made the session's persistent row."""
+    if session.bind is None:
         return
+    if session.bind.dialect.name != "sqlite" and sum(isinstance(row, Outbox) for row in session.new) > PG_MOST:
+        return  # the flush writes them
     rows = take_new(session, (Outbox,))
     for row in rows:
         values: dict[str, Any] = {**_DEFAULTS, **{k: v for k, v in row.__dict__.items() if k in _COLUMNS}}

@@ -1,4 +1,4 @@
-"""A hot Core statement sent straight to SQLite's thread, past SQLAlchemy's execution (issue 17).
+"""A hot Core statement sent straight to SQLite's thread or asyncpg, past SQLAlchemy's execution (issue 17).
 
 An `AsyncSession.execute` of a Core INSERT costs about 0.2 ms of the event loop's CPU on a fast machine
 (ORM execution options, autoflush check, a greenlet, compiled-cache lookup, parameter and result
@@ -12,7 +12,8 @@ What SQLAlchemy would do around it is kept: pending ORM rows are flushed first w
 autoflushes (a statement may depend on them), an error is raised as the SQLAlchemy exception of the same
 kind (`IntegrityError` for a duplicate, so `Core.handle` still reports an event already handled), and
 `before_cursor_execute` listeners see the statement (`SqlCapture`: statement counts, the EXPLAIN test).
-Without the one-trip driver (PostgreSQL, the stock adapter), the statement goes through `session.execute`.
+On PostgreSQL the statement runs on the session's asyncpg connection the same way
+(`bot.db.asyncpg_direct`, stop 32); with any other driver it goes through `session.execute`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.asyncpg_direct import run_on_asyncpg, usable
 from bot.db.sqlite_driver import OneTripConnection, run_in_trip
 
 Rows = list[tuple[Any, ...]]
@@ -94,11 +96,11 @@ async def execute_direct(session: AsyncSession, statement: Any,
     sync = session.sync_session
     if sync.autoflush and not sync._is_clean():  # a Core statement through the session would not flush
         await session.flush()
-    raw = None
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        connection = await session.connection()
-        raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    compiled = compiled_for(statement, connection.dialect) if isinstance(raw, OneTripConnection) else None
+    connection = await session.connection()
+    sync_connection = connection.sync_connection
+    raw = sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    on_sqlite = isinstance(raw, OneTripConnection)
+    compiled = compiled_for(statement, connection.dialect) if on_sqlite or usable(raw) else None
     if compiled is None:
         result = await session.execute(statement, values)
         if getattr(statement, "is_dml", False) and not statement._returning:
@@ -106,9 +108,10 @@ async def execute_direct(session: AsyncSession, statement: Any,
         return [tuple(row) for row in result.all()]
     many = isinstance(values, list)
     parameters: Any = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
-    sync_connection = connection.sync_connection
     for listen in sync_connection.dispatch.before_cursor_execute:
         listen(sync_connection, None, compiled.sql, parameters, None, many)
+    if not on_sqlite:
+        return compiled.rows(await run_on_asyncpg(sync_connection, raw, compiled.sql, parameters, many))
     try:
         return compiled.rows(await run_in_trip(raw, compiled.sql, parameters, many))
     except sqlite3.Error as error:

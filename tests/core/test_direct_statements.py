@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from core_support import make_app, question
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.config_rows import ConfigRows
@@ -170,19 +171,33 @@ async def test_a_savepoint_undoes_a_direct_statement(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_listeners_see_direct_statements(sqlite_url: str) -> None:
-    db = Database(sqlite_url)
+async def test_listeners_see_direct_statements_that_sqlalchemy_does_not_execute(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = Database(database_url)
     try:
         await db.create_schema()
         _member, post_id = await _with_post(db)
         sql = SqlCapture(keep=True)
         with sql.on(db.engine):
             async with db.transaction() as s:
+                await s.connection()  # the session's own statements before: BEGIN (SQLite)
+                executed: list[object] = []
+                stock = Connection._execute_context
+                monkeypatch.setattr(Connection, "_execute_context",
+                                    lambda self, *a, **k: executed.append(a) or stock(self, *a, **k))
                 await execute_direct(s, TAGS, [_tag(post_id, "A1-1"), _tag(post_id, "A1-2")])
+                await execute_direct(s, POST_ID, {"space_id": "demo", "platform": "console",
+                                                  "platform_channel_id": "sos", "platform_post_id": "m9",
+                                                  "thread_root_id": "m9", "author_id": _member, "text": "x",
+                                                  "title": "", "is_direct": False, "kind": "post",
+                                                  "created_at": AT})
+                assert executed == []  # neither went through SQLAlchemy's execution (SQLite or asyncpg)
+                monkeypatch.undo()
         sent = [(st, params) for st, params in sql.statements if not st.startswith("BEGIN")]
-        assert len(sent) == 1
+        assert len(sent) == 2
         statement, parameters = sent[0]
         assert statement.startswith("INSERT INTO tags") and len(parameters) == 2  # one executemany, two rows
+        assert sent[1][0].startswith("INSERT INTO posts")
     finally:
         await db.dispose()
 

@@ -1,5 +1,6 @@
-"""An event's new outbox rows written straight to SQLite (bot/outbox_write.py, issue 17): the stored rows are
-the ones the ORM's flush writes, in emit order, and each `emit` object becomes the session's persistent row."""
+"""An event's new outbox rows written straight to the database (bot/outbox_write.py, issue 17): the stored rows
+are the ones the ORM's flush writes, in emit order, and each `emit` object becomes the session's persistent
+row; on PostgreSQL more than a few rows are left to the flush's one multi-row INSERT."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot import actions as A
 from bot.db.database import Database
 from bot.db.models import Outbox
 from bot.outbox import emit, emitted_rows
-from bot.outbox_write import write_pending_outbox
+from bot.outbox_write import PG_MOST, write_pending_outbox
 from bot.refs import ChannelRef, ThreadRef, UserRef
 
 AT = datetime(2026, 10, 5, 8, 30, 15, 123456, tzinfo=UTC)
@@ -44,27 +45,40 @@ async def test_rows_written_straight_are_the_ones_the_orm_writes(database_url: s
                 emit(s, action, AT)
             await write_pending_outbox(s)
             rows = emitted_rows(s)
-            if db.is_sqlite:
-                assert all(inspect(row).persistent for row in rows) and not s.new
-                assert rows[0].id < rows[1].id  # emit order: a conversation's order
-                rows[1].status = "sending"  # a change to the object is written, as on an ORM row
-            else:  # PostgreSQL keeps the ORM's multi-row INSERT at the flush
-                assert all(inspect(row).pending for row in rows)
+            assert all(inspect(row).persistent for row in rows) and not s.new
+            assert rows[0].id < rows[1].id  # emit order: a conversation's order
+            rows[1].status = "sending"  # a change to the object is written, as on an ORM row
         async with db.transaction() as s:
             stored = (await s.execute(select(Outbox).order_by(Outbox.id))).scalars().all()
         assert len(stored) == 4
         by_orm, straight = [_stored(r) for r in stored[:2]], [_stored(r) for r in stored[2:]]
-        if db.is_sqlite:
-            assert straight[1]["status"] == "sending"
-            straight[1]["status"] = "pending"
+        assert straight[1]["status"] == "sending"
+        straight[1]["status"] = "pending"
         assert straight == by_orm  # same payload JSON, same defaults, same datetimes
         assert by_orm[0]["payload"]["mentions"][0]["id"] == "alice" and by_orm[0]["status"] == "pending"
     finally:
         await db.dispose()
 
 
-async def test_a_questions_acknowledgement_written_straight_is_sent_once(sqlite_url: str) -> None:
-    app, adapter, _clock = await make_app(sqlite_url)
+async def test_many_rows_on_postgresql_are_left_to_the_flush(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+        async with db.transaction() as s:
+            for n in range(PG_MOST + 1):
+                emit(s, A.SendDirect(UserRef("console", f"m{n}", f"Membre {n}"), "Votre bilan de la semaine"), AT)
+            await write_pending_outbox(s)
+            pending = [inspect(row).pending for row in emitted_rows(s)]
+        assert pending == [not db.is_sqlite] * (PG_MOST + 1)  # SQLite: every row written straight, in order
+        async with db.transaction() as s:
+            stored = (await s.execute(select(Outbox.conversation).order_by(Outbox.id))).scalars().all()
+        assert len(stored) == PG_MOST + 1 and len(set(stored)) == PG_MOST + 1  # each stored once
+    finally:
+        await db.dispose()
+
+
+async def test_a_questions_acknowledgement_written_straight_is_sent_once(database_url: str) -> None:
+    app, adapter, _clock = await make_app(database_url)
     try:
         assert await app.submit(question("e1", text="Le TNI a perdu son stylet, que faire ?", msg="q1")) is True
         await app.settle()
