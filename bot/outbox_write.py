@@ -7,8 +7,8 @@ payload's JSON is the same text), the columns' defaults filled as the ORM fills 
 `emit` returned — the one `emitted_rows` lists — then becomes the session's persistent row, every column
 set, so the claim and later changes work on it as before (a change is an UPDATE at the commit). Rows go
 in the order they were emitted, so ids keep each conversation's order. On PostgreSQL (since the direct
-path runs on asyncpg, stop 32) only up to `PG_MOST` rows; more (a digest's) keep the ORM's one
-multi-row INSERT.
+path runs on asyncpg, stop 32) only a lone row (`PG_MOST`); more keep the ORM's one multi-row
+INSERT.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ _INSERT = (_OUTBOX.insert()
            .returning(_OUTBOX.c.id))
 
 
-# PostgreSQL: each row is a round trip, against the flush's one multi-row INSERT for all of them; an event's
-# few rows (a reply, a thread mark, a notice) cost less this way, a digest's hundreds do not.
-PG_MOST = 4
+# PostgreSQL: each row straight is a round trip, against the flush's one multi-row INSERT for all of them.
+# A lone row (a command's reply) costs the same trip for less CPU; with two (a question's acknowledgement
+# and thread mark) the extra trip cost more wall time than the flush's CPU saved (bench_ingest, stop 32).
+PG_MOST = 1
 
 
 async def write_pending_outbox(session: AsyncSession) -> None:

@@ -41,9 +41,9 @@ async def test_rows_written_straight_are_the_ones_the_orm_writes(database_url: s
             for action in ACTIONS:
                 emit(s, action, AT)
         async with db.transaction() as s:
-            for action in ACTIONS:
+            for action in ACTIONS:  # one at a time: PostgreSQL writes a lone row straight (PG_MOST)
                 emit(s, action, AT)
-            await write_pending_outbox(s)
+                await write_pending_outbox(s)
             rows = emitted_rows(s)
             assert all(inspect(row).persistent for row in rows) and not s.new
             assert rows[0].id < rows[1].id  # emit order: a conversation's order
