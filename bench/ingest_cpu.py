@@ -1,9 +1,10 @@
 """The event loop thread's CPU per event kind (SQLite by default), without a profiler (issue 17).
 
-    .venv/bin/python bench/ingest_cpu.py [--events 2000] [--root CHECKOUT] [--database URL]
+    .venv/bin/python bench/ingest_cpu.py [--events 2000] [--posts 1000] [--root CHECKOUT] [--database URL]
 
-The mix of `bench/bench_ingest.py` (questions, replies, general posts, reactions, commands) after 1,000
-stored posts and a warm-up of 300 events, each event's `time.thread_time` around `TicebotApp.submit`.
+The mix of `bench/bench_ingest.py` (questions, replies, general posts, reactions, commands) after `--posts`
+stored posts (1,000; 100,000 shows what grows with the data) and a warm-up of 300 events, each event's
+`time.thread_time` around `TicebotApp.submit`.
 CPU time, not wall time: the figure does not count waiting for SQLite's thread. It is the measure for
 comparing two versions of the code on a machine whose speed drifts: run two checkouts side by side, at
 the same moment, each with its own venv (`--root` names the checkout whose `bot` is imported), and
@@ -24,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 
-async def main(events: int, url: str | None) -> None:
+async def main(events: int, url: str | None, posts: int) -> None:
     from bench_ingest import MEMBERS, space
     from ingest_mix import mixed_app
 
@@ -32,7 +33,7 @@ async def main(events: int, url: str | None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app, mix = await mixed_app(Settings(spaces=[space()]), url or f"sqlite+aiosqlite:///{tmp}/cpu.db", MEMBERS,
-                                   warm_up=300)
+                                   posts=posts, warm_up=300)
         try:
             spent: dict[str, float] = defaultdict(float)
             count: dict[str, int] = defaultdict(int)
@@ -53,6 +54,7 @@ async def main(events: int, url: str | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--posts", type=int, default=1000, help="posts stored before the mix (default 1,000)")
     parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1]),
                         help="the checkout whose bot/ and bench/ are imported (default: this one)")
     parser.add_argument("--database", default=None,
@@ -60,4 +62,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     root = Path(args.root).resolve()
     sys.path[:0] = [str(root), str(root / "bench")]
-    asyncio.run(main(args.events, args.database))
+    asyncio.run(main(args.events, args.database, args.posts))

@@ -1,8 +1,8 @@
 """Where a new SOS question's CPU goes, part by part, without a profiler's overhead (issue 17).
 
-    .venv/bin/python bench/question_cpu.py [--events 2000] [--database URL]
+    .venv/bin/python bench/question_cpu.py [--events 2000] [--posts 1000] [--database URL]
 
-bench_ingest's mix on a fresh SQLite file (1,000 posts stored first), 200 events of warm-up; then the
+bench_ingest's mix on a fresh SQLite file (`--posts`, 1,000, stored first), 200 events of warm-up; then the
 event loop thread's CPU (time.thread_time) of every question event and of the steps it runs, mean
 and median per question. A step a question does not run counts 0 for it: the mean shows what the
 occasional paths (questions resolved since the last search: `resolved_since_counted`, `appended`)
@@ -82,13 +82,13 @@ def instrument() -> None:
         _timed(owner, name, name)
 
 
-async def main(events: int, url: str | None) -> None:
+async def main(events: int, url: str | None, posts: int) -> None:
     instrument()
     per_step: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         app, mix = await mixed_app(Settings(spaces=[space()]), url or f"sqlite+aiosqlite:///{tmp}/question_cpu.db",
-                                   MEMBERS)
+                                   MEMBERS, posts=posts)
         try:
             for kind, event in mix.events(events):
                 spent.clear()
@@ -112,6 +112,7 @@ async def main(events: int, url: str | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--posts", type=int, default=1000, help="posts stored before the mix (default 1,000)")
     parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.database))
+    asyncio.run(main(args.events, args.database, args.posts))
