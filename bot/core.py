@@ -26,6 +26,7 @@ from bot.db.database import Database
 from bot.db.direct import execute_direct
 from bot.db.insert_ignore import insert_ignore
 from bot.db.models import EventFailure, Member, Outbox, Post, ProcessedEvent, Role, Space
+from bot.db.sqlite_driver import LaterFailed
 from bot.event_failures import CORE, GuardNeeded, handler_name, part_of, record, run_guarded, stack_only, unguarded
 from bot.events import (
     CommandInvoked,
@@ -220,6 +221,10 @@ class Core:
             level = logging.DEBUG if isinstance(need.__cause__, UserError | NotACommand) else logging.WARNING
             log.log(level, "event %s:%s: %s raised %s; nothing kept, handled again with a savepoint per handler",
                     _event_platform(event), event.event_id, need.handler, type(need.__cause__).__name__)
+        except LaterFailed as late:  # a write that rode with the COMMIT failed there: nothing was committed
+            log.warning("event %s:%s: %s's write failed at the commit (%s); nothing kept, handled again with a "
+                        "savepoint per handler", _event_platform(event), event.event_id, late.owner,
+                        type(late.__cause__).__name__)
         return await self.db.run_with_retry(lambda session: self._handle(session, event, own, guarded=True))
 
     async def _seen(self, event: CoreEvent) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import NotACommand, UserError
 from bot.db.models import EventFailure
+from bot.db.sqlite_driver import LaterFailed
 from bot.outbox_write import write_pending_outbox
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ class GuardNeeded(Exception):
 def unguarded(session: AsyncSession) -> None:
     """Run this transaction's handlers without savepoints; the first failure raises GuardNeeded."""
     session.info[_UNGUARDED] = True
+
+
+def may_write_later(session: AsyncSession) -> bool:
+    """Whether a handler's write nobody reads back may ride with the commit (`bot.db.direct.execute_later`):
+    only without savepoints, where its failure hands the event to the guarded pass (`Core._handle_once`),
+    which writes it at once, in the handler's savepoint, where a failure is the handler's alone."""
+    return bool(session.info.get(_UNGUARDED))
 
 
 def handler_name(fn: Any) -> str:
@@ -105,7 +113,8 @@ async def run_guarded(ctx: Context, platform: str, event_id: str, handler: str,
         except Exception as exc:
             if retryable(exc):
                 raise
-            raise GuardNeeded(handler) from exc
+            # A write queued by an earlier handler may fail in this one's trip: name the one it was.
+            raise GuardNeeded(exc.owner if isinstance(exc, LaterFailed) else handler) from exc
     try:
         async with ctx.session.begin_nested():
             await work()

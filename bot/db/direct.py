@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.asyncpg_direct import run_on_asyncpg, usable
-from bot.db.sqlite_driver import OneTripConnection, run_in_trip
+from bot.db.sqlite_driver import OneTripConnection, run_in_trip, send_later
 
 Rows = list[tuple[Any, ...]]
 
@@ -117,3 +117,25 @@ async def execute_direct(session: AsyncSession, statement: Any,
     except sqlite3.Error as error:
         raise exc.DBAPIError.instance(compiled.sql, parameters, error, sqlite3.Error, hide_parameters=True,
                                       dialect=connection.dialect) from error
+
+
+async def execute_later(session: AsyncSession, statement: Any, values: list[dict[str, Any]], owner: str) -> bool:
+    """Queue an executemany of `statement` to ride with the session's next trip to SQLite (its COMMIT,
+    usually), for a write nothing reads back in the transaction; False (nothing done) when it cannot be
+    queued (not SQLite's one-trip driver, a statement for the stock path): the caller executes it.
+    Its failure surfaces as `bot.db.sqlite_driver.LaterFailed`, named after `owner`."""
+    sync = session.sync_session
+    if sync.autoflush and not sync._is_clean():  # what it depends on goes first, as execute_direct does
+        await session.flush()
+    connection = await session.connection()
+    sync_connection = connection.sync_connection
+    raw = sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    if not isinstance(raw, OneTripConnection):
+        return False
+    compiled = compiled_for(statement, connection.dialect)
+    if compiled is None:
+        return False
+    rows = [compiled.parameters(v) for v in values]
+    for listen in sync_connection.dispatch.before_cursor_execute:
+        listen(sync_connection, None, compiled.sql, rows, None, True)
+    return send_later(raw, compiled.sql, rows, owner)

@@ -17,6 +17,11 @@ before the statement its caller executes next: SQLite has no INSERT inside WITH,
 rides with the member read as PostgreSQL's CTE does. A failure of it (a duplicate event) is raised as
 that next statement's error, before that statement runs.
 
+`send_later` does the same for a handler's write nothing reads back in the event (a post's tags), so it
+rides with the COMMIT instead of taking a trip of its own. Its failure is raised as `LaterFailed`, named
+after its handler and never a database error of the statement it rode with: the caller hands the event
+to the guarded pass, which writes it again in the handler's own savepoint (bot/event_failures.py).
+
 Installed per connection (`adopt`, from the engine's "connect" listener), not by patching the library;
 server-side cursors keep the stock path. If aiosqlite's internals change shape, `adopt` leaves the
 connection as it is (stock behaviour, only slower).
@@ -24,15 +29,36 @@ connection as it is (stock behaviour, only slower).
 
 from __future__ import annotations
 
+import sqlite3
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 
 _DEFERRED = "_ticebot_deferred"  # statements waiting for the next trip, on the aiosqlite connection
 
-# A control statement (str), or a statement with its parameters (`send_with_next`).
-Waiting = str | tuple[str, tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A handler's executemany waiting for the next trip (`send_later`)."""
+
+    operation: str
+    rows: list[tuple[Any, ...]]
+    owner: str  # the handler, for the guarded pass's log
+
+
+class LaterFailed(Exception):
+    """A `send_later` statement failed in the trip it rode with; its sqlite3 error is the cause."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+
+# A control statement (str), a statement with its parameters (`send_with_next`), or a `Later`.
+Waiting = str | tuple[str, tuple[Any, ...]] | Later
 
 
 def _deferrable(operation: Any, parameters: Any) -> bool:
@@ -54,6 +80,11 @@ def _send_waiting(cursor: Any, before: tuple[Waiting, ...]) -> None:
     for waiting in before:
         if isinstance(waiting, str):
             cursor.execute(waiting)
+        elif isinstance(waiting, Later):
+            try:
+                cursor.executemany(waiting.operation, waiting.rows)
+            except sqlite3.Error as error:
+                raise LaterFailed(waiting.owner) from error
         else:
             cursor.execute(*waiting)
 
@@ -210,4 +241,13 @@ def send_with_next(dbapi_connection: Any, operation: str, parameters: tuple[Any,
     if not isinstance(dbapi_connection, OneTripConnection):
         return False
     getattr(dbapi_connection._connection, _DEFERRED).append((operation, parameters))
+    return True
+
+
+def send_later(dbapi_connection: Any, operation: str, rows: list[tuple[Any, ...]], owner: str) -> bool:
+    """Queue an executemany of `operation` to run first in the connection's next trip (the COMMIT's, at
+    the latest); False (nothing queued) when the connection is not a one-trip one."""
+    if not isinstance(dbapi_connection, OneTripConnection):
+        return False
+    getattr(dbapi_connection._connection, _DEFERRED).append(Later(operation, rows, owner))
     return True

@@ -31,8 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands.parser import ParsedCommand
 from bot.commands.registry import command
 from bot.context import Context, UserError
-from bot.db.direct import execute_direct
+from bot.db.direct import execute_direct, execute_later
 from bot.db.models import TAG_CORRECTIONS, Post, Space, Tag
+from bot.event_failures import may_write_later
 from bot.events import PostCreated
 from bot.hooks import only_when, reads_along
 from bot.referential.codes import closest_codes, normalise_code
@@ -47,6 +48,7 @@ _TAG_COLUMNS = ("post_id", "space_id", "referential_id", "referential_version", 
                 "created_at")
 # A Core executemany, built once with every column bound (bot/db/direct.py sends it past SQLAlchemy's
 # execution on SQLite; the ORM's bulk path costs more CPU still).
+_TAGGING_HANDLER = f"{__name__}.tag_post"  # names the tags' write when it fails at the commit
 _TAGS_INSERT = Tag.__table__.insert().values({c: bindparam(c, type_=Tag.__table__.c[c].type) for c in _TAG_COLUMNS})
 
 __all__ = ["CORRECTING_ROLES", "Corrections", "load_corrections", "tagger_for", "tag_post"]
@@ -160,7 +162,10 @@ async def tag_post(ctx: Context, post: Post, text: str,
                  code=result.code, score=float(result.score), source=result.source, removed=False,
                  created_at=ctx.now)
             for result in tagger.tag(text) if result.code not in existing]
-    if rows:  # one executemany, no ORM objects: nothing reads these rows back in the event
+    # One executemany, no ORM objects: nothing reads these rows back in the event. On SQLite, without
+    # savepoints, it rides with the COMMIT (one trip to SQLite's thread less per post, issue 17).
+    if rows and not (may_write_later(ctx.session)
+                     and await execute_later(ctx.session, _TAGS_INSERT, rows, _TAGGING_HANDLER)):
         await execute_direct(ctx.session, _TAGS_INSERT, rows)
     return rows
 

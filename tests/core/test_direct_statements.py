@@ -4,11 +4,13 @@ the statements, savepoints undo them; the pool's reset after a commit no longer 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from core_support import make_app, question
+from core_support import make_app, question, reply, user
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from bot.config_rows import ConfigRows
 from bot.db import sqlite_driver
 from bot.db.database import Database
-from bot.db.direct import execute_direct
-from bot.db.models import Member, Post, Question, Role, Space, Tag
+from bot.db.direct import execute_direct, execute_later
+from bot.db.models import EventFailure, Member, Post, ProcessedEvent, Question, Role, Space, Tag
 from bot.db.sql_capture import SqlCapture
+from bot.events import PostCreated
 from bot.members import member_query, member_with_roles
-from bot.refs import UserRef
+from bot.refs import ChannelRef, MessageRef, UserRef
 
 AT = datetime(2026, 10, 5, 8, 30, 15, 123456, tzinfo=UTC)
 _COLUMNS = ("post_id", "space_id", "referential_id", "referential_version", "code", "score", "source", "removed",
@@ -364,5 +367,105 @@ async def test_begin_is_queued_for_the_next_trip_and_listeners_still_see_it(sqli
         assert seen.index("BEGIN IMMEDIATE") < seen.index("SELECT count(*) FROM posts")
         assert seen.index("BEGIN") < seen.index("SELECT count(*) FROM members")  # a reader takes no write lock
         assert not [op for op in trips if op.startswith("BEGIN")]  # each rode with the statement after it
+    finally:
+        await db.dispose()
+
+
+GENERAL = ChannelRef("console", "general")
+TAG_TEXT = "J'ai construit une sitographie pour ma classe en respectant le droit à l'image #B2-3"
+
+
+async def _tags_of(app: Any, platform_post_id: str) -> list[str]:
+    async with app.db.transaction() as s:
+        post = (await s.execute(select(Post).where(Post.platform_post_id == platform_post_id))).scalar_one()
+        return sorted((await s.execute(select(Tag.code).where(Tag.post_id == post.id))).scalars())
+
+
+async def test_a_posts_tags_ride_with_the_commit(sqlite_url: str, trips: list[str]) -> None:
+    app, _adapter, _clock = await make_app(sqlite_url)
+    try:
+        assert await app.submit(question("warm", msg="q0")) is True
+        trips.clear()
+        assert await app.submit(reply("e1", "bob", TAG_TEXT, root="q0", msg="r1")) is True
+        assert not [op for op in trips if op.startswith("INSERT INTO tags")]  # no trip of its own
+        assert "B2-3" in await _tags_of(app, "r1")  # and committed with the post
+    finally:
+        await app.close()
+
+
+async def _failing_tags(app: Any) -> None:
+    async with app.db.transaction() as s:
+        await s.execute(text("CREATE TRIGGER no_tags BEFORE INSERT ON tags BEGIN SELECT RAISE(ABORT, 'no'); END"))
+
+
+async def test_tags_failing_at_the_commit_keep_the_post_and_record_the_tagging_failure(
+        sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    app, adapter, _clock = await make_app(sqlite_url)
+    try:
+        assert await app.submit(question("warm", msg="q0")) is True
+        await app.run_once()
+        await _failing_tags(app)
+        caplog.set_level(logging.WARNING, logger="bot")
+        event = reply("e1", "bob", TAG_TEXT, root="q0", msg="r1")
+        assert await app.submit(event) is True
+        await app.run_once()
+        assert await _tags_of(app, "r1") == []  # the post is kept, untagged
+        async with app.db.transaction() as s:
+            [failure] = (await s.execute(select(EventFailure))).scalars().all()
+            answered = (await s.execute(select(Question.first_response_at))).scalar_one()
+            claimed = await s.get(ProcessedEvent, ("console", "e1"))
+        assert (failure.event_id, failure.handler, failure.error) == (
+            "e1", "bot.tagging.service.tagging_on_post", "IntegrityError")
+        assert answered is not None and claimed is not None  # the SOS observer's work after tagging is kept
+        assert "errors/post_failed" in adapter.templates()
+        assert any("failed at the commit" in r.getMessage() or "LaterFailed" in r.getMessage()
+                   for r in caplog.records)
+        assert await app.submit(event) is False  # a redelivery is the same event, already handled
+        # A general post: nothing runs after tagging, so its tags fail in the COMMIT's own trip.
+        await app.core.register_channel("demo", GENERAL, "general", "general")
+        caplog.clear()
+        assert await app.submit(PostCreated("e2", user("carol"), GENERAL, MessageRef(GENERAL, "g1"), TAG_TEXT))
+        assert await _tags_of(app, "g1") == []
+        async with app.db.transaction() as s:
+            handlers = (await s.execute(select(EventFailure.handler).where(EventFailure.event_id == "e2"))).all()
+            assert await s.get(ProcessedEvent, ("console", "e2")) is not None
+        assert handlers == [("bot.tagging.service.tagging_on_post",)]
+        assert any("failed at the commit" in r.getMessage() for r in caplog.records)
+    finally:
+        await app.close()
+
+
+async def test_a_queued_write_failing_in_a_later_statements_trip_is_named_after_its_handler(
+        sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        async with db.transaction() as s:
+            await s.execute(text("CREATE TRIGGER no_tags BEFORE INSERT ON tags BEGIN SELECT RAISE(ABORT, 'no'); END"))
+        with pytest.raises(sqlite_driver.LaterFailed) as raised:
+            async with db.transaction() as s:
+                assert await execute_later(s, TAGS, [_tag(post_id, "A1-1")], "bot.tagging.service.tag_post")
+                await s.execute(text("SELECT 1"))  # the queued INSERT runs first in this trip, and fails
+        assert raised.value.owner == "bot.tagging.service.tag_post"
+        assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 0  # nothing was kept
+    finally:
+        await db.dispose()
+
+
+async def test_a_queued_write_is_seen_by_the_next_read_and_undone_by_a_rollback(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        await db.create_schema()
+        _member, post_id = await _with_post(db)
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as s:
+                assert await execute_later(s, TAGS, [_tag(post_id, "A1-1"), _tag(post_id, "B2-3")], "x")
+                assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 2
+                raise RuntimeError("the event failed")
+        async with db.transaction() as s:
+            assert (await s.execute(text("SELECT count(*) FROM tags"))).scalar() == 0
     finally:
         await db.dispose()
