@@ -121,7 +121,7 @@ async def execute_direct(session: AsyncSession, statement: Any,
 
 async def execute_later(session: AsyncSession, statement: Any, values: list[dict[str, Any]], owner: str) -> bool:
     """Queue an executemany of `statement` to ride with the session's next trip to SQLite (its COMMIT,
-    usually), for a write nothing reads back in the transaction; False (nothing done) when it cannot be
+    usually; any later statement runs after it and sees its rows); False (nothing done) when it cannot be
     queued (not SQLite's one-trip driver, a statement for the stock path): the caller executes it.
     Its failure surfaces as `bot.db.sqlite_driver.LaterFailed`, named after `owner`."""
     sync = session.sync_session

@@ -17,10 +17,11 @@ before the statement its caller executes next: SQLite has no INSERT inside WITH,
 rides with the member read as PostgreSQL's CTE does. A failure of it (a duplicate event) is raised as
 that next statement's error, before that statement runs.
 
-`send_later` does the same for a handler's write nothing reads back in the event (a post's tags), so it
-rides with the COMMIT instead of taking a trip of its own. Its failure is raised as `LaterFailed`, named
-after its handler and never a database error of the statement it rode with: the caller hands the event
-to the guarded pass, which writes it again in the handler's own savepoint (bot/event_failures.py).
+`send_later` does the same for a handler's executemany (a post's tags), so it rides with the COMMIT
+instead of taking a trip of its own; a later statement of the transaction runs after it and sees its
+rows. Its failure is raised as `LaterFailed`, named after its handler and never a database error of the
+statement it rode with: the caller hands the event to the guarded pass, which writes it again in the
+handler's own savepoint (bot/event_failures.py).
 
 Installed per connection (`adopt`, from the engine's "connect" listener), not by patching the library;
 server-side cursors keep the stock path. If aiosqlite's internals change shape, `adopt` leaves the
@@ -37,7 +38,6 @@ from typing import Any
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 
 _DEFERRED = "_ticebot_deferred"  # statements waiting for the next trip, on the aiosqlite connection
-
 
 
 @dataclass(frozen=True, slots=True)

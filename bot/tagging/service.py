@@ -48,8 +48,8 @@ _TAG_COLUMNS = ("post_id", "space_id", "referential_id", "referential_version", 
                 "created_at")
 # A Core executemany, built once with every column bound (bot/db/direct.py sends it past SQLAlchemy's
 # execution on SQLite; the ORM's bulk path costs more CPU still).
-_TAGGING_HANDLER = f"{__name__}.tag_post"  # names the tags' write when it fails at the commit
 _TAGS_INSERT = Tag.__table__.insert().values({c: bindparam(c, type_=Tag.__table__.c[c].type) for c in _TAG_COLUMNS})
+_TAGGING_HANDLER = f"{__name__}.tag_post"  # names the tags' write when it fails at the commit
 
 __all__ = ["CORRECTING_ROLES", "Corrections", "load_corrections", "tagger_for", "tag_post"]
 
